@@ -1,0 +1,1 @@
+"""dbsql: a faithful Python port of Go's database/sql."""

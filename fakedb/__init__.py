@@ -1,0 +1,1 @@
+"""fakedb: the test driver, a port of Go's fakedb_test.go."""
