@@ -1,0 +1,3705 @@
+"""Package sql provides a generic interface around SQL (or SQL-like) databases:
+a port of Go's database/sql/sql.go.
+
+The sql package must be used in conjunction with a database driver (see
+:mod:`dbsql.driver` for the contract a driver implements and :func:`register`).
+
+Drivers that do not support context cancellation will not return until after
+the query is completed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import random
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_args, runtime_checkable
+
+import attrs
+
+from dbsql import context as _ctx
+from dbsql import driver
+from dbsql.context import Context
+from dbsql.ctxutil import (
+    _ctx_driver_begin,
+    _ctx_driver_exec,
+    _ctx_driver_prepare,
+    _ctx_driver_query,
+    _ctx_driver_stmt_exec,
+    _ctx_driver_stmt_query,
+)
+
+__all__ = [
+    "DB",
+    "LEVEL_DEFAULT",
+    "LEVEL_LINEARIZABLE",
+    "LEVEL_READ_COMMITTED",
+    "LEVEL_READ_UNCOMMITTED",
+    "LEVEL_REPEATABLE_READ",
+    "LEVEL_SERIALIZABLE",
+    "LEVEL_SNAPSHOT",
+    "LEVEL_WRITE_COMMITTED",
+    "ColumnType",
+    "Conn",
+    "ConnDoneError",
+    "ConversionError",
+    "DBClosedError",
+    "DBStats",
+    "ErrConnDone",
+    "ErrNoRows",
+    "ErrTxDone",
+    "Error",
+    "Float32",
+    "Int16",
+    "Int32",
+    "Int64",
+    "Int8",
+    "IsolationLevel",
+    "NamedArg",
+    "NoRowsError",
+    "Null",
+    "NullBool",
+    "NullByte",
+    "NullFloat64",
+    "NullInt16",
+    "NullInt32",
+    "NullInt64",
+    "NullString",
+    "NullTime",
+    "Out",
+    "RawBytes",
+    "Ref",
+    "Result",
+    "Row",
+    "Rows",
+    "RowsClosedError",
+    "ScanError",
+    "Scanner",
+    "Stmt",
+    "StmtClosedError",
+    "Tx",
+    "TxDoneError",
+    "TxOptions",
+    "Uint16",
+    "Uint32",
+    "Uint64",
+    "Uint8",
+    "convert_assign",
+    "drivers",
+    "named",
+    "open",
+    "open_db",
+    "register",
+]
+
+T = TypeVar("T")
+
+_drivers_mu = threading.Lock()
+_drivers: dict[str, driver.Driver] = {}
+
+
+def register(name: str, driver: driver.Driver | None) -> None:
+    """Make a database driver available by the provided name.
+
+    If register is called twice with the same name, with an empty name, or if
+    driver is None, it raises ValueError (Go panics).
+    """
+    with _drivers_mu:
+        if driver is None:
+            raise ValueError("sql: Register driver is nil")
+        if name == "":
+            raise ValueError("sql: Driver name is empty")
+        if name in _drivers:
+            raise ValueError("sql: Register called twice for driver " + name)
+        _drivers[name] = driver
+
+
+def _unregister_all_drivers() -> None:
+    with _drivers_mu:
+        # For tests.
+        _drivers.clear()
+
+
+def drivers() -> list[str]:
+    """Return a sorted list of the names of the registered drivers."""
+    with _drivers_mu:
+        return sorted(_drivers)
+
+
+@attrs.frozen(kw_only=True)
+class NamedArg:
+    """A named argument. NamedArg values may be used as arguments to
+    ``DB.query`` or ``DB.exec`` and bind to the corresponding named parameter
+    in the SQL statement.
+
+    For a more concise way to create NamedArg values, see :func:`named`.
+    As Go's ``_NamedFieldsRequired``, the fields must be passed by keyword.
+    """
+
+    # name is the name of the parameter placeholder. If empty, the ordinal
+    # position in the argument list will be used. It must omit any symbol
+    # prefix.
+    name: str
+    # value is the value of the parameter. It may be assigned the same value
+    # types as the query arguments.
+    value: Any
+
+
+def named(name: str, value: Any) -> NamedArg:
+    """A more concise way to create NamedArg values.
+
+    Example::
+
+        db.exec_context(ctx, '''
+            delete from Invoice
+            where
+                TimeCreated < @end
+                and TimeCreated >= @start;''',
+            dbsql.named("start", start_time),
+            dbsql.named("end", end_time),
+        )
+    """
+    return NamedArg(name=name, value=value)
+
+
+_ISOLATION_LEVEL_NAMES = (
+    "Default",
+    "Read Uncommitted",
+    "Read Committed",
+    "Write Committed",
+    "Repeatable Read",
+    "Snapshot",
+    "Serializable",
+    "Linearizable",
+)
+
+
+class IsolationLevel(enum.IntEnum):
+    """The transaction isolation level used in :class:`TxOptions`.
+
+    Various isolation levels that drivers may support in ``DB.begin_tx``. If a
+    driver does not support a given isolation level an error may be raised. See
+    https://en.wikipedia.org/wiki/Isolation_(database_systems)#Isolation_levels.
+
+    ``str()`` gives Go's ``String()`` text; any other int is accepted as
+    ``IsolationLevel(n)`` and prints as ``"IsolationLevel(n)"``.
+    """
+
+    LEVEL_DEFAULT = 0
+    LEVEL_READ_UNCOMMITTED = 1
+    LEVEL_READ_COMMITTED = 2
+    LEVEL_WRITE_COMMITTED = 3
+    LEVEL_REPEATABLE_READ = 4
+    LEVEL_SNAPSHOT = 5
+    LEVEL_SERIALIZABLE = 6
+    LEVEL_LINEARIZABLE = 7
+
+    @classmethod
+    def _missing_(cls, value: object) -> IsolationLevel | None:
+        # Go's IsolationLevel is an int: any value is a level, printed by number.
+        if isinstance(value, int) and not isinstance(value, bool):
+            member = int.__new__(cls, value)
+            member._name_ = f"IsolationLevel({value})"
+            member._value_ = value
+            return member
+        return None
+
+    def __str__(self) -> str:
+        """Return the name of the transaction isolation level (Go's String)."""
+        i = int(self)
+        if 0 <= i < len(_ISOLATION_LEVEL_NAMES):
+            return _ISOLATION_LEVEL_NAMES[i]
+        return "IsolationLevel(" + str(i) + ")"
+
+    def __format__(self, format_spec: str) -> str:
+        if format_spec == "":
+            return str(self)
+        return int.__format__(int(self), format_spec)
+
+
+LEVEL_DEFAULT = IsolationLevel.LEVEL_DEFAULT
+LEVEL_READ_UNCOMMITTED = IsolationLevel.LEVEL_READ_UNCOMMITTED
+LEVEL_READ_COMMITTED = IsolationLevel.LEVEL_READ_COMMITTED
+LEVEL_WRITE_COMMITTED = IsolationLevel.LEVEL_WRITE_COMMITTED
+LEVEL_REPEATABLE_READ = IsolationLevel.LEVEL_REPEATABLE_READ
+LEVEL_SNAPSHOT = IsolationLevel.LEVEL_SNAPSHOT
+LEVEL_SERIALIZABLE = IsolationLevel.LEVEL_SERIALIZABLE
+LEVEL_LINEARIZABLE = IsolationLevel.LEVEL_LINEARIZABLE
+
+
+@attrs.frozen
+class TxOptions:
+    """Holds the transaction options to be used in ``DB.begin_tx``."""
+
+    # isolation is the transaction isolation level. If zero, the driver or
+    # database's default level is used.
+    isolation: IsolationLevel = attrs.field(default=LEVEL_DEFAULT, converter=IsolationLevel)
+    read_only: bool = False
+
+
+class RawBytes(bytes):
+    """A bytes value that holds a reference to memory owned by the database
+    itself (by the Rows being scanned).
+
+    After a ``Rows.scan`` into RawBytes, the value is only valid until the next
+    call to ``Rows.next``, ``Rows.scan`` or ``Rows.close``. Scanning a ``bytes``
+    column into RawBytes returns the driver's very bytes object, without a copy
+    (Python bytes are immutable, so the value stays readable, but the contract
+    is Go's: do not keep it past the next call).
+    """
+
+    __slots__ = ()
+
+
+@attrs.define
+class NullString:
+    """A str that may be null. NullString implements the :class:`Scanner`
+    interface so it can be used as a scan destination::
+
+        s = db.query_row("SELECT name FROM foo WHERE id=?", id).scan(NullString())[0]
+        if s.valid:
+            ...  # use s.string
+        else:
+            ...  # NULL value
+    """
+
+    string: str = ""
+    valid: bool = False  # valid is True if string is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.string, self.valid = "", False
+            return
+        try:
+            self.string = _convert_assign(str, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return self.string
+
+
+@attrs.define
+class NullInt64:
+    """An int64 that may be null. NullInt64 implements the :class:`Scanner`
+    interface so it can be used as a scan destination, similar to NullString."""
+
+    int64: int = 0
+    valid: bool = False  # valid is True if int64 is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.int64, self.valid = 0, False
+            return
+        try:
+            self.int64 = _convert_assign(Int64, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return self.int64
+
+
+@attrs.define
+class NullInt32:
+    """An int32 that may be null. NullInt32 implements the :class:`Scanner`
+    interface so it can be used as a scan destination, similar to NullString."""
+
+    int32: int = 0
+    valid: bool = False  # valid is True if int32 is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.int32, self.valid = 0, False
+            return
+        try:
+            self.int32 = _convert_assign(Int32, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return int(self.int32)
+
+
+@attrs.define
+class NullInt16:
+    """An int16 that may be null. NullInt16 implements the :class:`Scanner`
+    interface so it can be used as a scan destination, similar to NullString."""
+
+    int16: int = 0
+    valid: bool = False  # valid is True if int16 is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.int16, self.valid = 0, False
+            return
+        try:
+            self.int16 = _convert_assign(Int16, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return int(self.int16)
+
+
+@attrs.define
+class NullByte:
+    """A byte (an int in 0..255) that may be null. NullByte implements the
+    :class:`Scanner` interface so it can be used as a scan destination, similar
+    to NullString."""
+
+    byte: int = 0
+    valid: bool = False  # valid is True if byte is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.byte, self.valid = 0, False
+            return
+        try:
+            self.byte = _convert_assign(Uint8, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return int(self.byte)
+
+
+@attrs.define
+class NullFloat64:
+    """A float64 that may be null. NullFloat64 implements the :class:`Scanner`
+    interface so it can be used as a scan destination, similar to NullString."""
+
+    float64: float = 0.0
+    valid: bool = False  # valid is True if float64 is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.float64, self.valid = 0.0, False
+            return
+        try:
+            self.float64 = _convert_assign(float, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return self.float64
+
+
+@attrs.define
+class NullBool:
+    """A bool that may be null. NullBool implements the :class:`Scanner`
+    interface so it can be used as a scan destination, similar to NullString."""
+
+    bool_: bool = False
+    valid: bool = False  # valid is True if bool_ is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.bool_, self.valid = False, False
+            return
+        try:
+            self.bool_ = _convert_assign(bool, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return self.bool_
+
+
+@attrs.define
+class NullTime:
+    """A datetime that may be null. NullTime implements the :class:`Scanner`
+    interface so it can be used as a scan destination, similar to NullString.
+
+    Python has no zero datetime (Go's ``time.Time{}``): the NULL value is None.
+    """
+
+    time: datetime.datetime | None = None
+    valid: bool = False  # valid is True if time is not NULL
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface."""
+        if value is None:
+            self.time, self.valid = None, False
+            return
+        try:
+            self.time = _convert_assign(datetime.datetime, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        return self.time
+
+
+def _zero_value(t: Any) -> Any:
+    """Go's ``*new(T)`` for a scan destination type: None where Python has no
+    zero value (datetime), where Go's is nil (bytes) or unknown (object...)."""
+    if t is uuid.UUID:
+        return uuid.UUID(int=0)
+    if t is decimal.Decimal:
+        return decimal.Decimal(0)
+    if isinstance(t, type):
+        if issubclass(t, _SizedInt):
+            return 0
+        if issubclass(t, Float32):
+            return 0.0
+        if issubclass(t, (bool, int, float, str)) and not issubclass(t, enum.Enum):
+            try:
+                return t()
+            except Exception:
+                return None
+    return None
+
+
+@attrs.define(slots=False)
+class Null(Generic[T]):
+    """A value that may be null. Null implements the :class:`Scanner` interface
+    so it can be used as a scan destination::
+
+        s = db.query_row("SELECT name FROM foo WHERE id=?", id).scan(Null[str]())[0]
+        if s.valid:
+            ...  # use s.v
+        else:
+            ...  # NULL value
+
+    T should be one of the types accepted as scan destinations (``str``,
+    ``int``, ``Int32``, ``float``, ``bool``, ``datetime``, ``uuid.UUID``...). It
+    is taken from the subscription (``Null[str]()``, or ``Null[str]`` as a scan
+    destination); a bare ``Null()`` scans like ``object`` unless ``v`` holds a
+    value, whose type is then used.
+    """
+
+    v: T | None = None
+    valid: bool = False
+
+    def _type(self) -> Any:
+        orig = getattr(self, "__orig_class__", None)
+        if orig is not None:
+            args = get_args(orig)
+            if args and not isinstance(args[0], TypeVar):
+                return args[0]
+        if self.v is not None:
+            return type(self.v)
+        return object
+
+    def scan(self, value: Any) -> None:
+        """Implement the Scanner interface: None gives T's zero value and
+        ``valid=False``; otherwise ``v`` is the converted value and ``valid``
+        is True only if the conversion succeeded."""
+        t = self._type()
+        if value is None:
+            self.v, self.valid = _zero_value(t), False
+            return
+        try:
+            self.v = _convert_assign(t, value)
+        except BaseException:
+            self.valid = False
+            raise
+        self.valid = True
+
+    def value(self) -> driver.Value:
+        """Implement the driver Valuer interface."""
+        if not self.valid:
+            return None
+        v: Any = self.v
+        # See issue 69728.
+        if isinstance(v, driver.Valuer):
+            v = v.value()
+        elif isinstance(v, uuid.UUID):
+            # Go's uuid.UUID is a Valuer giving its text form.
+            v = str(v)
+        # See issue 69837.
+        return driver.DefaultParameterConverter.convert_value(v)
+
+
+@runtime_checkable
+class Scanner(Protocol):
+    """An interface used by ``Rows.scan``."""
+
+    def scan(self, src: Any) -> None:
+        """Assign a value from a database driver.
+
+        The src value will be of one of the following types: int, float, bool,
+        bytes, str, datetime.datetime, decimal.Decimal, or None for NULL values.
+
+        An error should be raised if the value cannot be stored without loss of
+        information.
+
+        Reference types such as bytes are only valid until the next call to scan
+        and should not be retained: their underlying memory is owned by the
+        driver. If retention is necessary, copy their values before the next
+        call to scan.
+        """
+        ...
+
+
+class Ref(Generic[T]):
+    """A mutable box: where Go passes a pointer it keeps (``Out.dest``, a scan
+    destination), dbsql passes a Ref.
+
+    ``Ref(typ, value=None)``: ``type`` is the destination type (anything that
+    is a scan destination: ``str``, ``int | None``, ``Int32``...), ``value`` the
+    current value. Scanning into a Ref converts to ``type``, stores the result
+    in ``value`` and returns it. Refs compare by identity, like pointers.
+    """
+
+    __slots__ = ("type", "value")
+
+    def __init__(self, typ: Any, value: T | None = None) -> None:
+        self.type: Any = typ
+        self.value: T | None = value
+
+    def __repr__(self) -> str:
+        t = self.type
+        name = t.__qualname__ if isinstance(t, type) else repr(t)
+        return f"Ref({name}, {self.value!r})"
+
+
+@attrs.frozen(kw_only=True)
+class Out:
+    """May be used to retrieve OUTPUT value parameters from stored procedures.
+
+    Not all drivers and databases support OUTPUT value parameters. Example::
+
+        out_arg = dbsql.Ref(str)
+        db.exec_context(ctx, "ProcName", dbsql.named("Arg1", dbsql.Out(dest=out_arg)))
+
+    As Go's ``_NamedFieldsRequired``, the fields must be passed by keyword.
+    """
+
+    # dest is the box that will be set to the result of the stored procedure's
+    # OUTPUT parameter.
+    dest: Ref[Any]
+    # in_ is whether the parameter is an INOUT parameter. If so, the input
+    # value to the stored procedure is dest.value, which is then replaced with
+    # the output value.
+    in_: bool = False
+
+
+class _SizedInt(int):
+    """A Go sized integer type, used as a scan destination: scanning into it
+    range-checks like Go's strconv.ParseInt/ParseUint with its bit size and
+    returns a plain int. Constructing one checks the range too."""
+
+    __slots__ = ()
+    _bits: ClassVar[int] = 64
+    _signed: ClassVar[bool] = True
+
+    def __new__(cls, x: Any = 0, /) -> Any:
+        v = int.__new__(cls, x)
+        if cls._signed:
+            lo, hi = -(1 << (cls._bits - 1)), (1 << (cls._bits - 1)) - 1
+        else:
+            lo, hi = 0, (1 << cls._bits) - 1
+        if not lo <= v <= hi:
+            raise OverflowError(f"{int(v)} is out of range for {cls.__name__}")
+        return v
+
+
+class Int8(_SizedInt):
+    """Go's int8 as a scan destination (and an int checked to fit 8 bits)."""
+
+    __slots__ = ()
+    _bits = 8
+
+
+class Int16(_SizedInt):
+    """Go's int16 as a scan destination (and an int checked to fit 16 bits)."""
+
+    __slots__ = ()
+    _bits = 16
+
+
+class Int32(_SizedInt):
+    """Go's int32 as a scan destination (and an int checked to fit 32 bits)."""
+
+    __slots__ = ()
+    _bits = 32
+
+
+class Int64(_SizedInt):
+    """Go's int64 as a scan destination (and an int checked to fit 64 bits)."""
+
+    __slots__ = ()
+    _bits = 64
+
+
+class Uint8(_SizedInt):
+    """Go's uint8 (byte) as a scan destination (and an int checked to fit 0..255)."""
+
+    __slots__ = ()
+    _bits = 8
+    _signed = False
+
+
+class Uint16(_SizedInt):
+    """Go's uint16 as a scan destination (and an int checked to fit 16 bits unsigned)."""
+
+    __slots__ = ()
+    _bits = 16
+    _signed = False
+
+
+class Uint32(_SizedInt):
+    """Go's uint32 as a scan destination (and an int checked to fit 32 bits unsigned)."""
+
+    __slots__ = ()
+    _bits = 32
+    _signed = False
+
+
+class Uint64(_SizedInt):
+    """Go's uint64 as a scan destination (and an int checked to fit 64 bits unsigned)."""
+
+    __slots__ = ()
+    _bits = 64
+    _signed = False
+
+
+_F32 = struct.Struct("<f")
+
+
+class Float32(float):
+    """Go's float32 as a scan destination: scanning into it parses or rounds like
+    Go's 32-bit floats and returns a plain float. Constructing one rounds to the
+    nearest float32 (OverflowError if out of range)."""
+
+    __slots__ = ()
+
+    def __new__(cls, x: Any = 0.0, /) -> Float32:
+        f = float(x)
+        r: float = _F32.unpack(_F32.pack(f))[0]
+        return float.__new__(cls, r)
+
+
+class Error(Exception):
+    """Base class of the errors dbsql itself raises (drivers raise their own)."""
+
+
+class NoRowsError(Error):
+    """Raised by ``Row.scan`` when ``DB.query_row`` doesn't return a row. In such
+    a case, query_row returns a placeholder Row value that defers this error
+    until a scan."""
+
+    def __init__(self, msg: str = "sql: no rows in result set") -> None:
+        super().__init__(msg)
+
+
+ErrNoRows = NoRowsError
+
+from dbsql.convert import (  # noqa: E402, F401
+    ConversionError,
+    _convert_assign,
+    _convert_assign_rows,
+    _default_check_named_value,
+    _driver_args_conn_locked,
+    convert_assign,
+)
+
+# ---- the pool and the API (convert.py imports only the names above) ----
+
+# nowFunc returns the current time; it's overridden in tests. Times are
+# time.monotonic() seconds.
+_now_func: Callable[[], float] = time.monotonic
+
+
+def _seconds(d: float | datetime.timedelta) -> float:
+    """A Go time.Duration argument: seconds as a float, or a timedelta."""
+    if isinstance(d, datetime.timedelta):
+        return d.total_seconds()
+    if isinstance(d, bool) or not isinstance(d, int | float):
+        raise TypeError(
+            f"sql: duration must be seconds (float) or timedelta, not {type(d).__name__}"
+        )
+    return float(d)
+
+
+def _never_done(ctx: Context) -> bool:
+    """Go's ``ctx.Done() == nil``: the context can never be cancelled."""
+    return ctx is _BACKGROUND or ctx.done() is _ctx._NEVER
+
+
+class ConnDoneError(Error):
+    """Raised by any operation performed on a connection that has already been
+    returned to the connection pool."""
+
+    def __init__(self, msg: str = "sql: connection is already closed") -> None:
+        super().__init__(msg)
+
+
+ErrConnDone = ConnDoneError
+
+
+class TxDoneError(Error):
+    """Raised by any operation performed on a transaction that has already been
+    committed or rolled back."""
+
+    def __init__(
+        self, msg: str = "sql: transaction has already been committed or rolled back"
+    ) -> None:
+        super().__init__(msg)
+
+
+ErrTxDone = TxDoneError
+
+
+class DBClosedError(Error):
+    """Raised by operations on a closed DB, and to every waiter when the DB closes."""
+
+    def __init__(self, msg: str = "sql: database is closed") -> None:
+        super().__init__(msg)
+
+
+class RowsClosedError(Error):
+    """Raised by operations on closed Rows."""
+
+    def __init__(self, msg: str = "sql: Rows are closed") -> None:
+        super().__init__(msg)
+
+
+class StmtClosedError(Error):
+    """Raised by operations on a closed Stmt."""
+
+    def __init__(self, msg: str = "sql: statement is closed") -> None:
+        super().__init__(msg)
+
+
+class ScanError(Error):
+    """A column could not be converted to its scan destination; the cause is chained."""
+
+
+class _ClosingMutex:
+    """An RWMutex for synchronizing close (Go's closingMutex, closemu.go).
+
+    Unlike a sync.RWMutex, RLock takes priority over Lock: reads can starve out
+    close, but reads are safely reentrant, so a nested read lock in one thread
+    cannot deadlock (Go issues 64498, 78304). All state is guarded by one lock
+    and waits are on conditions of that lock, so no wake-up is lost (81043).
+    """
+
+    __slots__ = ("_mu", "_read", "_write", "_readers", "_writer", "_writers_waiting")
+
+    def __init__(self) -> None:
+        self._mu = threading.Lock()
+        self._read: threading.Condition | None = None
+        self._write: threading.Condition | None = None
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def _init(self) -> tuple[threading.Condition, threading.Condition]:
+        # Lazily create the read/write Conds. In the common, uncontended case,
+        # we'll never need them.
+        if self._read is None or self._write is None:
+            self._read = threading.Condition(self._mu)
+            self._write = threading.Condition(self._mu)
+        return self._read, self._write
+
+    def _try_rlock_locked(self) -> bool:
+        # Fail if the mutex is write locked or unlocked with a writer waiting.
+        # If the mutex is read-locked, add a reader even if this starves out a
+        # waiting writer.
+        if self._writer or (self._readers == 0 and self._writers_waiting):
+            return False
+        self._readers += 1
+        return True
+
+    def try_rlock(self) -> bool:
+        with self._mu:
+            return self._try_rlock_locked()
+
+    def rlock(self) -> None:
+        with self._mu:
+            while not self._try_rlock_locked():
+                self._init()[0].wait()
+
+    def runlock(self) -> None:
+        with self._mu:
+            if self._readers <= 0:
+                raise RuntimeError("runlock of un-rlocked mutex")
+            self._readers -= 1
+            if self._readers == 0 and self._writers_waiting and self._write is not None:
+                # We were the last reader, and a writer is waiting.
+                self._write.notify_all()
+
+    def lock(self) -> None:
+        with self._mu:
+            if not self._writer and self._readers == 0:
+                self._writer = True
+                return
+            self._writers_waiting += 1
+            write = self._init()[1]
+            while self._writer or self._readers:
+                write.wait()
+            self._writers_waiting -= 1
+            self._writer = True
+
+    def unlock(self) -> None:
+        with self._mu:
+            if not self._writer:
+                raise RuntimeError("unlock of unlocked mutex")
+            self._writer = False
+            if self._read is not None and self._write is not None:
+                self._read.notify_all()
+                self._write.notify_all()
+
+
+class DB:
+    """A database handle representing a pool of zero or more underlying connections.
+
+    It's safe for concurrent use by multiple threads.
+
+    The sql package creates and frees connections automatically; it also
+    maintains a free pool of idle connections. If the database has a concept of
+    per-connection state, such state can be reliably observed within a
+    transaction (:class:`Tx`) or connection (:class:`Conn`). Once :meth:`begin`
+    is called, the returned Tx is bound to a single connection. Once commit or
+    rollback is called on the transaction, that transaction's connection is
+    returned to DB's idle connection pool. The pool size can be controlled with
+    :meth:`set_max_idle_conns`.
+
+    ``with db:`` closes the DB at the end of the block.
+    """
+
+    def __init__(self, connector: driver.Connector) -> None:
+        # Total time waited for new connections (guarded by _mu here; Go uses
+        # an atomic).
+        self._wait_duration = 0.0
+        self._connector = connector
+        # _num_closed is a counter which represents a total number of closed
+        # connections. Stmt._open_stmt checks it before cleaning closed
+        # connections in Stmt._css.
+        self._num_closed = 0
+
+        self._mu = threading.Lock()  # protects following fields
+        # free connections ordered by returned_at oldest to newest
+        self._free_conn: list[_DriverConn] = []
+        self._conn_requests = _ConnRequestSet()
+        self._num_open = 0  # number of opened and pending open connections
+        # Used to signal the need for new connections: the opener thread waits
+        # on _opener_cond for _opener_pending > 0; _maybe_open_new_connections
+        # increments it (one per needed connection). db.close stops the opener.
+        self._opener_cond = threading.Condition(self._mu)
+        self._opener_pending = 0
+        self._opener_thread: threading.Thread | None = None
+        self._closed = False
+        self._dep: dict[_FinalCloser, dict[object, bool]] = {}
+        self._max_idle_count = 0  # zero means default_max_idle_conns; negative means 0
+        self._max_open = 0  # <= 0 means unlimited
+        self._max_lifetime = 0.0  # maximum amount of time a connection may be reused
+        # maximum amount of time a connection may be idle before being closed
+        self._max_idle_time = 0.0
+        self._cleaner_ch: _Signal | None = None
+        self._wait_count = 0  # Total number of connections waited for.
+        self._max_idle_closed = 0  # Total number of connections closed due to idle count.
+        # Total number of connections closed due to idle time.
+        self._max_idle_time_closed = 0
+        # Total number of connections closed due to max connection lifetime limit.
+        self._max_lifetime_closed = 0
+        self._stopped = False  # the opener was told to stop (Go's stop func)
+
+    def __enter__(self) -> DB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<dbsql.DB driver={type(self._connector.driver()).__name__}>"
+
+    # addDep notes that x now depends on dep, and x's final_close won't be
+    # called until all of x's dependencies are removed with remove_dep.
+    def _add_dep(self, x: _FinalCloser, dep: object) -> None:
+        with self._mu:
+            self._add_dep_locked(x, dep)
+
+    def _add_dep_locked(self, x: _FinalCloser, dep: object) -> None:
+        xdep = self._dep.get(x)
+        if xdep is None:
+            xdep = self._dep[x] = {}
+        xdep[dep] = True
+
+    # removeDep notes that x no longer depends on dep. If x still has
+    # dependencies, None is returned. If x no longer has any dependencies, its
+    # final_close method will be called and its error raised.
+    def _remove_dep(self, x: _FinalCloser, dep: object) -> None:
+        with self._mu:
+            fn = self._remove_dep_locked(x, dep)
+        fn()
+
+    def _remove_dep_locked(self, x: _FinalCloser, dep: object) -> Callable[[], None]:
+        xdep = self._dep.get(x)
+        if xdep is None:
+            raise RuntimeError(f"unpaired removeDep: no deps for {type(x).__name__}")
+        if dep not in xdep:
+            # Nothing removed. Shouldn't happen.
+            raise RuntimeError(
+                f"unpaired removeDep: no {type(dep).__name__} dep on {type(x).__name__}"
+            )
+        del xdep[dep]
+        if not xdep:
+            # No more dependencies.
+            del self._dep[x]
+            return x._final_close
+        # Dependencies remain.
+        return _noop
+
+    def _ping_dc(
+        self, ctx: Context, dc: _DriverConn, release: Callable[[BaseException | None], None]
+    ) -> None:
+        err: BaseException | None = None
+        pinger = getattr(dc._ci, "ping", None)
+        try:
+            if pinger is not None:
+                with dc._lock:
+                    pinger(ctx)
+        except Exception as e:
+            err = e
+        release(err)
+        if err is not None:
+            raise err
+
+    def ping_context(self, ctx: Context) -> None:
+        """Verify a connection to the database is still alive, establishing a
+        connection if necessary."""
+        dc = self._retry(lambda strategy: self._conn(ctx, strategy))
+        self._ping_dc(ctx, dc, dc._release_conn)
+
+    def ping(self) -> None:
+        """Verify a connection to the database is still alive, establishing a
+        connection if necessary. Uses the background context."""
+        self.ping_context(_ctx.background())
+
+    def close(self) -> None:
+        """Close the database and prevent new queries from starting.
+
+        Close then waits for all queries that have started processing on the
+        server to finish. It is rare to close a DB, as the DB handle is meant to
+        be long-lived and shared between many threads.
+        """
+        with self._mu:
+            if self._closed:  # Make DB.close idempotent
+                return
+            if self._cleaner_ch is not None:
+                self._cleaner_ch.close()
+            fns = [dc._close_db_locked() for dc in self._free_conn]
+            self._free_conn = []
+            self._closed = True
+            self._conn_requests.close_and_remove_all()
+        err: BaseException | None = None
+        for fn in fns:
+            try:
+                fn()
+            except Exception as e:
+                err = e
+        self._stop()
+        close = getattr(self._connector, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as e:
+                err = e
+        if err is not None:
+            raise err
+
+    def _stop(self) -> None:
+        # stop cancels the connection opener.
+        with self._mu:
+            self._stopped = True
+            self._opener_cond.notify_all()
+
+    def _max_idle_conns_locked(self) -> int:
+        n = self._max_idle_count
+        if n == 0:
+            return _DEFAULT_MAX_IDLE_CONNS
+        if n < 0:
+            return 0
+        return n
+
+    def _shortest_idle_time_locked(self) -> float:
+        if self._max_idle_time <= 0:
+            return self._max_lifetime
+        if self._max_lifetime <= 0:
+            return self._max_idle_time
+        return min(self._max_idle_time, self._max_lifetime)
+
+    def set_max_idle_conns(self, n: int) -> None:
+        """Set the maximum number of connections in the idle connection pool.
+
+        If max open is greater than 0 but less than the new max idle, then the
+        new max idle will be reduced to match the max open limit. If n <= 0, no
+        idle connections are retained. The default is currently 2.
+        """
+        with self._mu:
+            if n > 0:
+                self._max_idle_count = n
+            else:
+                # No idle connections.
+                self._max_idle_count = -1
+            # Make sure max_idle doesn't exceed max_open
+            if self._max_open > 0 and self._max_idle_conns_locked() > self._max_open:
+                self._max_idle_count = self._max_open
+            closing: list[_DriverConn] = []
+            idle_count = len(self._free_conn)
+            max_idle = self._max_idle_conns_locked()
+            if idle_count > max_idle:
+                closing = self._free_conn[max_idle:]
+                self._free_conn = self._free_conn[:max_idle]
+            self._max_idle_closed += len(closing)
+        for c in closing:
+            c._close_quiet()
+
+    def set_max_open_conns(self, n: int) -> None:
+        """Set the maximum number of open connections to the database.
+
+        If max idle is greater than 0 and the new max open is less than it, max
+        idle is reduced to match. If n <= 0, there is no limit (the default).
+        """
+        with self._mu:
+            self._max_open = n
+            if n < 0:
+                self._max_open = 0
+            sync_max_idle = self._max_open > 0 and self._max_idle_conns_locked() > self._max_open
+        if sync_max_idle:
+            self.set_max_idle_conns(n)
+
+    def set_conn_max_lifetime(self, d: float | datetime.timedelta) -> None:
+        """Set the maximum amount of time (seconds or timedelta) a connection may be reused.
+
+        Expired connections may be closed lazily before reuse. If d <= 0,
+        connections are not closed due to a connection's age.
+        """
+        s = _seconds(d)
+        if s < 0:
+            s = 0.0
+        with self._mu:
+            # Wake cleaner up when lifetime is shortened.
+            if s > 0 and s < self._shortest_idle_time_locked() and self._cleaner_ch is not None:
+                self._cleaner_ch.send()
+            self._max_lifetime = s
+            self._start_cleaner_locked()
+
+    def set_conn_max_idle_time(self, d: float | datetime.timedelta) -> None:
+        """Set the maximum amount of time (seconds or timedelta) a connection may be idle.
+
+        Expired connections may be closed lazily before reuse. If d <= 0,
+        connections are not closed due to a connection's idle time.
+        """
+        s = _seconds(d)
+        if s < 0:
+            s = 0.0
+        with self._mu:
+            # Wake cleaner up when idle time is shortened.
+            if s > 0 and s < self._shortest_idle_time_locked() and self._cleaner_ch is not None:
+                self._cleaner_ch.send()
+            self._max_idle_time = s
+            self._start_cleaner_locked()
+
+    def _start_cleaner_locked(self) -> None:
+        """Start the connection cleaner thread if needed."""
+        if (
+            (self._max_lifetime > 0 or self._max_idle_time > 0)
+            and self._num_open > 0
+            and self._cleaner_ch is None
+        ):
+            ch = self._cleaner_ch = _Signal()
+            threading.Thread(
+                target=self._connection_cleaner,
+                args=(ch, self._shortest_idle_time_locked()),
+                name="dbsql-cleaner",
+                daemon=True,
+            ).start()
+
+    def _connection_cleaner(self, ch: _Signal, d: float) -> None:
+        min_interval = _CLEANER_MIN_INTERVAL
+        if d < min_interval:
+            d = min_interval
+        while True:
+            # Wait for the timer, or for max_lifetime to change or the db to close.
+            ch.wait(d)
+            with self._mu:
+                d = self._shortest_idle_time_locked()
+                if self._closed or self._num_open == 0 or d <= 0:
+                    self._cleaner_ch = None
+                    return
+                d, closing = self._connection_cleaner_run_locked(d)
+            for c in closing:
+                c._close_quiet()
+            if d < min_interval:
+                d = min_interval
+
+    def _connection_cleaner_run_locked(self, d: float) -> tuple[float, list[_DriverConn]]:
+        """Remove the connections that should be closed from the free list and return
+        them with an updated duration to the next check, if a quicker check is
+        required to ensure connections are checked appropriately."""
+        idle_closing = 0
+        closing: list[_DriverConn] = []
+        if self._max_idle_time > 0:
+            # As free_conn is ordered by returned_at process in reverse order
+            # to minimise the work needed.
+            idle_since = _now_func() - self._max_idle_time
+            last = len(self._free_conn) - 1
+            for i in range(last, -1, -1):
+                c = self._free_conn[i]
+                if c._returned_at < idle_since:
+                    i += 1
+                    closing = self._free_conn[:i]
+                    self._free_conn = self._free_conn[i:]
+                    idle_closing = len(closing)
+                    self._max_idle_time_closed += idle_closing
+                    break
+            if self._free_conn:
+                c = self._free_conn[0]
+                d2 = c._returned_at - idle_since
+                if d2 < d:
+                    # Ensure idle connections are cleaned up as soon as possible.
+                    d = d2
+
+        if self._max_lifetime > 0:
+            expired_since = _now_func() - self._max_lifetime
+            i = 0
+            while i < len(self._free_conn):
+                c = self._free_conn[i]
+                if c._created_at < expired_since:
+                    closing.append(c)
+                    # Use slow delete as order is required to ensure
+                    # connections are reused least idle time first.
+                    del self._free_conn[i]
+                    continue
+                d2 = c._created_at - expired_since
+                if d2 < d:
+                    # Prevent connections sitting the free_conn when they have
+                    # expired by updating our next deadline d.
+                    d = d2
+                i += 1
+            self._max_lifetime_closed += len(closing) - idle_closing
+        return d, closing
+
+    def stats(self) -> DBStats:
+        """Return database statistics."""
+        with self._mu:
+            return DBStats(
+                max_open_connections=self._max_open,
+                open_connections=self._num_open,
+                in_use=self._num_open - len(self._free_conn),
+                idle=len(self._free_conn),
+                wait_count=self._wait_count,
+                wait_duration=self._wait_duration,
+                max_idle_closed=self._max_idle_closed,
+                max_idle_time_closed=self._max_idle_time_closed,
+                max_lifetime_closed=self._max_lifetime_closed,
+            )
+
+    # Assumes db._mu is locked. If there are conn requests and the connection
+    # limit hasn't been reached, then tell the opener to open new connections.
+    def _maybe_open_new_connections(self) -> None:
+        num_requests = len(self._conn_requests)
+        if self._max_open > 0:
+            num_can_open = self._max_open - self._num_open
+            if num_requests > num_can_open:
+                num_requests = num_can_open
+        while num_requests > 0:
+            self._num_open += 1  # optimistically
+            num_requests -= 1
+            if self._closed:
+                return
+            self._opener_pending += 1
+            if self._opener_thread is None:
+                # The opener thread is started on first need, one per DB.
+                self._opener_thread = threading.Thread(
+                    target=self._connection_opener, name="dbsql-opener", daemon=True
+                )
+                self._opener_thread.start()
+            self._opener_cond.notify()
+
+    def _connection_opener(self) -> None:
+        """Runs in a separate thread, opens new connections when requested."""
+        ctx = _ctx.background()
+        while True:
+            with self._mu:
+                while self._opener_pending == 0 and not self._stopped:
+                    self._opener_cond.wait()
+                if self._stopped:
+                    return
+                self._opener_pending -= 1
+            self._open_new_connection(ctx)
+
+    def _open_new_connection(self, ctx: Context) -> None:
+        """Open one new connection."""
+        # _maybe_open_new_connections has already executed num_open += 1
+        # before it signalled the opener. This function must execute
+        # num_open -= 1 if the connection fails or is closed before returning.
+        ci: driver.Conn | None = None
+        err: BaseException | None = None
+        try:
+            ci = self._connector.connect(ctx)
+        except Exception as e:
+            err = e
+        with self._mu:
+            if self._closed:
+                if ci is not None:
+                    _close_quietly(ci)
+                self._num_open -= 1
+                return
+            if err is not None or ci is None:
+                self._num_open -= 1
+                self._put_conn_db_locked(None, err)
+                self._maybe_open_new_connections()
+                return
+            now = _now_func()
+            dc = _DriverConn(self, ci, now)
+            if self._put_conn_db_locked(dc, None):
+                self._add_dep_locked(dc, dc)
+            else:
+                self._num_open -= 1
+                _close_quietly(ci)
+
+    def _conn(self, ctx: Context, strategy: int) -> _DriverConn:
+        """Return a newly-opened or cached _DriverConn."""
+        self._mu.acquire()
+        if self._closed:
+            self._mu.release()
+            raise DBClosedError()
+        # Check if the context is expired.
+        err = ctx.err()
+        if err is not None:
+            self._mu.release()
+            raise err
+        lifetime = self._max_lifetime
+
+        # Prefer a free connection, if possible.
+        if strategy == _CACHED_OR_NEW_CONN and self._free_conn:
+            # Reuse the lowest idle time connection so we can close connections
+            # which remain idle as soon as possible.
+            conn = self._free_conn.pop()
+            conn._in_use = True
+            if lifetime > 0 and conn._expired(lifetime):
+                self._max_lifetime_closed += 1
+                self._mu.release()
+                conn._close_quiet()
+                raise driver.BadConnError()
+            self._mu.release()
+
+            # Reset the session if required.
+            if conn._need_reset:
+                try:
+                    conn._reset_session(ctx)
+                except driver.BadConnError:
+                    conn._close_quiet()
+                    raise
+            return conn
+
+        # Out of free connections or we were asked not to use one. If we're not
+        # allowed to open any more connections, make a request and wait.
+        if self._max_open > 0 and self._num_open >= self._max_open:
+            req = _ConnRequest()
+            del_handle = self._conn_requests.add(req)
+            self._wait_count += 1
+            self._mu.release()
+            return self._wait_conn_request(ctx, strategy, lifetime, req, del_handle)
+
+        self._num_open += 1  # optimistically
+        self._mu.release()
+        try:
+            ci = self._connector.connect(ctx)
+        except BaseException:
+            with self._mu:
+                self._num_open -= 1  # correct for earlier optimism
+                self._maybe_open_new_connections()
+            raise
+        with self._mu:
+            dc = _DriverConn(self, ci, _now_func())
+            dc._in_use = True
+            self._add_dep_locked(dc, dc)
+        return dc
+
+    def _wait_conn_request(
+        self,
+        ctx: Context,
+        strategy: int,
+        lifetime: float,
+        req: _ConnRequest,
+        del_handle: _ConnRequestHandle,
+    ) -> _DriverConn:
+        wait_start = _now_func()
+        # Timeout the connection request with the context: a callback on the
+        # context wakes this thread, no thread of its own.
+        stop = None if _never_done(ctx) else _ctx.after_func(ctx, req.wake)
+        req.sem.acquire()
+        if stop is not None:
+            stop()
+        if not req.filled:
+            # The context ended first. Remove the connection request and
+            # ensure no value has been sent on it after removing.
+            with self._mu:
+                deleted = self._conn_requests.delete(del_handle)
+                self._wait_duration += _now_func() - wait_start
+            # If we failed to delete it, that means either the DB was closed or
+            # something else grabbed it and sent on it (under db._mu, so it is
+            # filled now): give a connection back.
+            if not deleted and req.ok and req.conn is not None:
+                self._put_conn(req.conn, req.err, False)
+            err = ctx.err()
+            assert err is not None
+            raise err
+        with self._mu:
+            self._wait_duration += _now_func() - wait_start
+        if not req.ok:
+            raise DBClosedError()
+        # Only check if the connection is expired if the strategy is
+        # cached_or_new_conn. If we require a new connection, just re-use the
+        # connection without looking at the expiry time. If it is expired, it
+        # will be checked when it is placed back into the connection pool. This
+        # prioritizes giving a valid connection to a client over the exact
+        # connection lifetime, which could expire exactly after this point anyway.
+        conn = req.conn
+        if strategy == _CACHED_OR_NEW_CONN and req.err is None and conn is not None:
+            if conn._expired(lifetime):
+                with self._mu:
+                    self._max_lifetime_closed += 1
+                conn._close_quiet()
+                raise driver.BadConnError()
+        if conn is None:
+            assert req.err is not None
+            raise req.err
+        # Reset the session if required.
+        try:
+            conn._reset_session(ctx)
+        except driver.BadConnError:
+            conn._close_quiet()
+            raise
+        return conn
+
+    # noteUnusedDriverStatement notes that ds is no longer used and should be
+    # closed whenever possible (when c is next not in use), unless c is already
+    # closed.
+    def _note_unused_driver_statement(self, c: _DriverConn, ds: _DriverStmt) -> None:
+        with self._mu:
+            if c._in_use:
+                c._on_put.append(ds._close_quiet)
+            else:
+                with c._lock:
+                    fc = c._final_closed
+                if not fc:
+                    ds._close_quiet()
+
+    def _put_conn(self, dc: _DriverConn, err: BaseException | None, reset_session: bool) -> None:
+        """Add a connection to the db's free pool.
+
+        err is optionally the last error that occurred on this connection.
+        """
+        if not isinstance(err, driver.BadConnError):
+            if not dc._validate_connection(reset_session):
+                err = driver.BadConnError()
+        self._mu.acquire()
+        if not dc._in_use:
+            self._mu.release()
+            raise RuntimeError("sql: connection returned that was never out")
+
+        if (
+            not isinstance(err, driver.BadConnError)
+            and self._max_lifetime > 0
+            and dc._expired(self._max_lifetime)
+        ):
+            self._max_lifetime_closed += 1
+            err = driver.BadConnError()
+        dc._in_use = False
+        dc._returned_at = _now_func()
+
+        if dc._on_put:
+            for fn in dc._on_put:
+                fn()
+            dc._on_put = []
+
+        if isinstance(err, driver.BadConnError):
+            # Don't reuse bad connections. Since the conn is considered bad and
+            # is being discarded, treat it as closed. Don't decrement the open
+            # count here, final_close will take care of that.
+            self._maybe_open_new_connections()
+            self._mu.release()
+            dc._close_quiet()
+            return
+        hook = _put_conn_hook
+        if hook is not None:
+            hook(self, dc)
+        added = self._put_conn_db_locked(dc, None)
+        self._mu.release()
+
+        if not added:
+            dc._close_quiet()
+
+    def _put_conn_db_locked(self, dc: _DriverConn | None, err: BaseException | None) -> bool:
+        """Satisfy a conn request or put the _DriverConn in the idle pool and return
+        True, or return False.
+
+        It satisfies a conn request if there is one, or returns the _DriverConn to
+        the free list if err is None and the idle connection limit will not be
+        exceeded. If err is not None, the value of dc is ignored. If err is None,
+        then dc must not be None.
+        """
+        if self._closed:
+            return False
+        if self._max_open > 0 and self._num_open > self._max_open:
+            return False
+        req = self._conn_requests.take_random()
+        if req is not None:
+            if err is None:
+                assert dc is not None
+                dc._in_use = True
+            req.send(dc if err is None else None, err)
+            return True
+        if err is None and not self._closed:
+            if self._max_idle_conns_locked() > len(self._free_conn):
+                assert dc is not None
+                self._free_conn.append(dc)
+                self._start_cleaner_locked()
+                return True
+            self._max_idle_closed += 1
+        return False
+
+    def _retry(self, fn: Callable[[int], _T]) -> _T:
+        for _ in range(_MAX_BAD_CONN_RETRIES):
+            try:
+                return fn(_CACHED_OR_NEW_CONN)
+            except driver.BadConnError:
+                # retry if err is driver.BadConnError
+                pass
+        return fn(_ALWAYS_NEW_CONN)
+
+    def prepare_context(self, ctx: Context, query: str) -> Stmt:
+        """Create a prepared statement for later queries or executions.
+
+        Multiple queries or executions may be run concurrently from the returned
+        statement. The caller must call the statement's close method when the
+        statement is no longer needed. The context is used for the preparation
+        of the statement, not for its execution.
+        """
+        return self._retry(lambda strategy: self._prepare(ctx, query, strategy))
+
+    def prepare(self, query: str) -> Stmt:
+        """Create a prepared statement for later queries or executions; see
+        :meth:`prepare_context`."""
+        return self.prepare_context(_ctx.background(), query)
+
+    def _prepare(self, ctx: Context, query: str, strategy: int) -> Stmt:
+        # TODO: check if db.driver supports an optional driver.Preparer
+        # interface and call that instead, if so, otherwise we make a prepared
+        # statement that's bound to a connection, and to execute this prepared
+        # statement we either need to use this connection (if it's free), else
+        # get a new connection + re-prepare + execute on that one.
+        dc = self._conn(ctx, strategy)
+        return self._prepare_dc(ctx, dc, dc._release_conn, None, query)
+
+    def _prepare_dc(
+        self,
+        ctx: Context,
+        dc: _DriverConn,
+        release: Callable[[BaseException | None], None],
+        cg: _StmtConnGrabber | None,
+        query: str,
+    ) -> Stmt:
+        """Prepare a query on the _DriverConn and call release before returning.
+
+        When cg is None it implies that a connection pool is used, and when cg is
+        not None only a single driver connection is used.
+        """
+        err: BaseException | None = None
+        try:
+            with dc._lock:
+                ds = dc._prepare_locked(ctx, cg, query)
+        except BaseException as e:
+            err = e
+            raise
+        finally:
+            release(err)
+        stmt = Stmt(self, query, cg, ds)
+
+        # When cg is None this statement will need to keep track of various
+        # connections they are prepared on and record the stmt dependency on
+        # the DB.
+        if cg is None:
+            stmt._css = [_ConnStmt(dc, ds)]
+            stmt._last_num_closed = self._num_closed
+            self._add_dep(stmt, stmt)
+        return stmt
+
+    def exec_context(self, ctx: Context, query: str, *args: Any) -> Result:
+        """Execute a query without returning any rows.
+
+        The args are for any placeholder parameters in the query.
+        """
+        return self._retry(lambda strategy: self._exec(ctx, query, args, strategy))
+
+    def exec(self, query: str, *args: Any) -> Result:
+        """Execute a query without returning any rows; see :meth:`exec_context`."""
+        return self._retry(lambda strategy: self._exec(_BACKGROUND, query, args, strategy))
+
+    def _exec(self, ctx: Context, query: str, args: Sequence[Any], strategy: int) -> Result:
+        dc = self._conn(ctx, strategy)
+        return self._exec_dc(ctx, dc, dc._release_conn, query, args)
+
+    def _exec_dc(
+        self,
+        ctx: Context,
+        dc: _DriverConn,
+        release: Callable[[BaseException | None], None],
+        query: str,
+        args: Sequence[Any],
+    ) -> Result:
+        err: BaseException | None = None
+        try:
+            execer_ctx = dc._execer_ctx
+            execer = None if execer_ctx is not None else dc._execer
+            if execer_ctx is not None or execer is not None:
+                try:
+                    with dc._lock:
+                        nvdargs = _driver_args_conn_locked(dc._ci, None, args)
+                        resi = _ctx_driver_exec(ctx, execer_ctx, execer, query, nvdargs)
+                    return _DriverResult(dc._lock, resi)
+                except driver.SkipError:
+                    pass
+
+            with dc._lock:
+                si = _ctx_driver_prepare(ctx, dc._ci, query)
+            ds = _DriverStmt(dc, si)
+            try:
+                return _result_from_statement(ctx, dc._ci, ds, args)
+            finally:
+                ds._close_quiet()
+        except BaseException as e:
+            err = e
+            raise
+        finally:
+            release(err)
+
+    def query_context(self, ctx: Context, query: str, *args: Any) -> Rows:
+        """Execute a query that returns rows, typically a SELECT.
+
+        The args are for any placeholder parameters in the query.
+        """
+        return self._retry(lambda strategy: self._query(ctx, query, args, strategy))
+
+    def query(self, query: str, *args: Any) -> Rows:
+        """Execute a query that returns rows; see :meth:`query_context`."""
+        return self._retry(lambda strategy: self._query(_BACKGROUND, query, args, strategy))
+
+    def _query(self, ctx: Context, query: str, args: Sequence[Any], strategy: int) -> Rows:
+        dc = self._conn(ctx, strategy)
+        return self._query_dc(ctx, None, dc, dc._release_conn, query, args)
+
+    def _query_dc(
+        self,
+        ctx: Context,
+        txctx: Context | None,
+        dc: _DriverConn,
+        release_conn: Callable[[BaseException | None], None],
+        query: str,
+        args: Sequence[Any],
+    ) -> Rows:
+        """Execute a query on the given connection.
+
+        The connection gets released by the release_conn function. The ctx
+        context is from a query method and the txctx context is from an optional
+        transaction context.
+        """
+        queryer_ctx = dc._queryer_ctx
+        queryer = None if queryer_ctx is not None else dc._queryer
+        if queryer_ctx is not None or queryer is not None:
+            try:
+                with dc._lock:
+                    nvdargs = _driver_args_conn_locked(dc._ci, None, args)
+                    rowsi = _ctx_driver_query(ctx, queryer_ctx, queryer, query, nvdargs)
+            except driver.SkipError:
+                pass
+            except BaseException as e:
+                release_conn(e)
+                raise
+            else:
+                # Note: ownership of dc passes to the Rows, to be freed with
+                # release_conn.
+                rows = Rows(dc, release_conn, rowsi)
+                rows._init_context_close(ctx, txctx)
+                return rows
+
+        try:
+            with dc._lock:
+                si = _ctx_driver_prepare(ctx, dc._ci, query)
+        except BaseException as e:
+            release_conn(e)
+            raise
+
+        ds = _DriverStmt(dc, si)
+        try:
+            rowsi = _rowsi_from_statement(ctx, dc._ci, ds, args)
+        except BaseException as e:
+            ds._close_quiet()
+            release_conn(e)
+            raise
+
+        # Note: ownership of ci passes to the Rows, to be freed with release_conn.
+        rows = Rows(dc, release_conn, rowsi)
+        rows._close_stmt = ds
+        rows._init_context_close(ctx, txctx)
+        return rows
+
+    def query_row_context(self, ctx: Context, query: str, *args: Any) -> Row:
+        """Execute a query that is expected to return at most one row.
+
+        It always returns a Row. Errors are deferred until Row's scan method is
+        called. If the query selects no rows, Row.scan raises NoRowsError.
+        Otherwise, Row.scan scans the first selected row and discards the rest.
+        """
+        try:
+            rows = self._retry(lambda strategy: self._query(ctx, query, args, strategy))
+        except Exception as e:
+            return Row(None, e)
+        return Row(rows, None)
+
+    def query_row(self, query: str, *args: Any) -> Row:
+        """Execute a query that is expected to return at most one row; see
+        :meth:`query_row_context`."""
+        try:
+            rows = self._retry(lambda strategy: self._query(_BACKGROUND, query, args, strategy))
+        except Exception as e:
+            return Row(None, e)
+        return Row(rows, None)
+
+    def begin_tx(self, ctx: Context, opts: TxOptions | None = None) -> Tx:
+        """Start a transaction.
+
+        The provided context is used until the transaction is committed or
+        rolled back. If the context is canceled, the sql package will roll back
+        the transaction; Tx.commit will raise if the context provided to
+        begin_tx is canceled. If a non-default isolation level is used that the
+        driver doesn't support, an error will be raised.
+
+        ``with db.begin_tx(ctx) as tx:`` commits on a clean exit and rolls back
+        (re-raising) on an exception.
+        """
+        return self._retry(lambda strategy: self._begin(ctx, opts, strategy))
+
+    def begin(self) -> Tx:
+        """Start a transaction with the background context; see :meth:`begin_tx`."""
+        return self.begin_tx(_ctx.background(), None)
+
+    def _begin(self, ctx: Context, opts: TxOptions | None, strategy: int) -> Tx:
+        dc = self._conn(ctx, strategy)
+        return self._begin_dc(ctx, dc, dc._release_conn, opts)
+
+    def _begin_dc(
+        self,
+        ctx: Context,
+        dc: _DriverConn,
+        release: Callable[[BaseException | None], None],
+        opts: TxOptions | None,
+    ) -> Tx:
+        """Start a transaction. The provided dc must be valid and ready to use."""
+        try:
+            with dc._lock:
+                ci = dc._ci
+                has_session_resetter = hasattr(ci, "reset_session")
+                has_connection_validator = hasattr(ci, "is_valid")
+                keep_conn_on_rollback = has_session_resetter and has_connection_validator
+                txi = _ctx_driver_begin(ctx, opts, ci)
+        except BaseException as e:
+            release(e)
+            raise
+
+        # Schedule the transaction to rollback when the context is canceled.
+        # The cancel function in Tx will be called after done is set to true.
+        txctx, cancel = _ctx.with_cancel(ctx)
+        tx = Tx(self, dc, release, txi, cancel, keep_conn_on_rollback, txctx)
+        # Go runs awaitDone in a goroutine; here a callback on the context.
+        tx._stop_await = _ctx.after_func(txctx, tx._await_done)
+        return tx
+
+    def driver(self) -> driver.Driver:
+        """Return the database's underlying driver."""
+        return self._connector.driver()
+
+    def conn(self, ctx: Context | None = None) -> Conn:
+        """Return a single connection by either opening a new connection or
+        returning an existing connection from the connection pool.
+
+        It blocks until either a connection is returned or ctx is canceled.
+        Queries run on the same Conn will be run in the same database session.
+        Every Conn must be returned to the database pool after use by calling
+        Conn.close (or using ``with``).
+        """
+        if ctx is None:
+            ctx = _ctx.background()
+        c = ctx
+        dc = self._retry(lambda strategy: self._conn(c, strategy))
+        return Conn(self, dc)
+
+
+class _DsnConnector:
+    """The Connector of a driver without DriverContext: opens each connection by name."""
+
+    __slots__ = ("_dsn", "_driver")
+
+    def __init__(self, dsn: str, drv: driver.Driver) -> None:
+        self._dsn = dsn
+        self._driver = drv
+
+    def connect(self, ctx: Context) -> driver.Conn:
+        return self._driver.open(self._dsn)
+
+    def driver(self) -> driver.Driver:
+        return self._driver
+
+
+def open_db(c: driver.Connector) -> DB:
+    """Open a database using a driver.Connector, allowing drivers to bypass a
+    string based data source name.
+
+    open_db may just validate its arguments without creating a connection to
+    the database. To verify that the data source name is valid, call
+    :meth:`DB.ping`. The returned DB is safe for concurrent use by multiple
+    threads and maintains its own pool of idle connections. Thus, open_db
+    should be called just once. It is rarely necessary to close a DB.
+    """
+    if not hasattr(c, "connect") or not hasattr(c, "driver"):
+        raise TypeError(
+            f"sql: open_db needs a driver.Connector (connect and driver methods), "
+            f"got {type(c).__name__}"
+        )
+    return DB(c)
+
+
+def open(driver_name: str, data_source_name: str) -> DB:  # noqa: A001
+    """Open a database specified by its database driver name and a driver-specific
+    data source name, usually consisting of at least a database name and
+    connection information.
+
+    open may just validate its arguments without creating a connection to the
+    database. To verify that the data source name is valid, call
+    :meth:`DB.ping`. The returned DB is safe for concurrent use by multiple
+    threads and maintains its own pool of idle connections. Thus, open should be
+    called just once. It is rarely necessary to close a DB.
+    """
+    with _drivers_mu:
+        driveri = _drivers.get(driver_name)
+    if driveri is None:
+        raise ValueError(f"sql: unknown driver {_go_quote(driver_name)} (forgotten import?)")
+
+    open_connector = getattr(driveri, "open_connector", None)
+    if open_connector is not None:
+        connector: driver.Connector = open_connector(data_source_name)
+        return open_db(connector)
+
+    return open_db(_DsnConnector(data_source_name, driveri))
+
+
+def _go_quote(s: str) -> str:
+    """Go's %q for a plain string."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# connReuseStrategy determines how DB._conn returns database connections.
+# _ALWAYS_NEW_CONN forces a new connection to the database.
+_ALWAYS_NEW_CONN = 0
+# _CACHED_OR_NEW_CONN returns a cached connection, if available, else waits for
+# one to become available (if max open has been reached) or creates a new
+# database connection.
+_CACHED_OR_NEW_CONN = 1
+
+_DEFAULT_MAX_IDLE_CONNS = 2
+
+# The cleaner never runs more often than this (Go's minInterval); tests lower it.
+_CLEANER_MIN_INTERVAL = 1.0
+
+# maxBadConnRetries is the number of maximum retries if the driver raises
+# driver.BadConnError to signal a broken connection before forcing a new
+# connection to be opened.
+_MAX_BAD_CONN_RETRIES = 2
+
+# putConnHook is a hook for testing.
+_put_conn_hook: Callable[[DB, _DriverConn], None] | None = None
+
+
+def _noop() -> None:
+    return None
+
+
+def _close_quietly(ci: Any) -> None:
+    try:
+        ci.close()
+    except Exception:
+        pass
+
+
+class _Signal:
+    """A one-slot wake-up signal (Go's ``make(chan struct{}, 1)`` used with a
+    non-blocking send), which can also be closed."""
+
+    __slots__ = ("_cond", "_pending", "_closed")
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._pending = False
+        self._closed = False
+
+    def send(self) -> None:
+        with self._cond:
+            self._pending = True
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        """Wait until a send, a close or the timeout; consume a send."""
+        with self._cond:
+            if not self._pending and not self._closed:
+                self._cond.wait(timeout)
+            self._pending = False
+
+
+class _FinalCloser(Protocol):
+    """Used by DB._add_dep and related dependency reference counting."""
+
+    def _final_close(self) -> None:
+        """Called when the reference count of an object goes to zero. db._mu is
+        not held while calling it."""
+        ...
+
+
+class _DriverConn:
+    """Wraps a driver.Conn with a lock, to be held during all calls into the Conn
+    (including any calls onto interfaces returned via that Conn, such as calls
+    on Tx, Stmt, Result, Rows)."""
+
+    __slots__ = (
+        "_db",
+        "_created_at",
+        "_lock",
+        "_ci",
+        "_need_reset",
+        "_closed",
+        "_final_closed",
+        "_open_stmt",
+        "_in_use",
+        "_dbmu_closed",
+        "_returned_at",
+        "_on_put",
+        "_execer_ctx",
+        "_execer",
+        "_queryer_ctx",
+        "_queryer",
+        "_resetter",
+        "_validator",
+        "__weakref__",
+    )
+
+    def __init__(self, db: DB, ci: driver.Conn, now: float) -> None:
+        self._db = db
+        self._created_at = now
+        self._lock = threading.Lock()  # guards following
+        self._ci: Any = ci
+        # The connection session should be reset before use if true.
+        self._need_reset = False
+        self._closed = False
+        self._final_closed = False  # ci.close has been called
+        self._open_stmt: dict[_DriverStmt, bool] | None = None
+        # guarded by db._mu
+        self._in_use = False
+        # same as closed, but guarded by db._mu, for remove_closed_stmt_locked
+        self._dbmu_closed = False
+        self._returned_at = now  # Time the connection was created or returned.
+        # code (with db._mu held) run when conn is next returned
+        self._on_put: list[Callable[[], None]] = []
+        # The driver's optional methods, looked up once (Go's type assertions).
+        self._execer_ctx = getattr(ci, "exec_context", None)
+        self._execer = getattr(ci, "exec", None)
+        self._queryer_ctx = getattr(ci, "query_context", None)
+        self._queryer = getattr(ci, "query", None)
+        self._resetter = getattr(ci, "reset_session", None)
+        self._validator = getattr(ci, "is_valid", None)
+
+    def _release_conn(self, err: BaseException | None) -> None:
+        self._db._put_conn(self, err, True)
+
+    def _remove_open_stmt(self, ds: _DriverStmt) -> None:
+        with self._lock:
+            if self._open_stmt is not None:
+                self._open_stmt.pop(ds, None)
+
+    def _expired(self, timeout: float) -> bool:
+        if timeout <= 0:
+            return False
+        return self._created_at + timeout < _now_func()
+
+    def _reset_session(self, ctx: Context) -> None:
+        """Check if the driver connection needs the session to be reset and if
+        required, reset it."""
+        with self._lock:
+            if not self._need_reset:
+                return
+            if self._resetter is not None:
+                self._resetter(ctx)
+
+    def _validate_connection(self, needs_reset: bool) -> bool:
+        """Check if the connection is valid and can still be used. It also marks
+        the session for reset if required."""
+        with self._lock:
+            if needs_reset:
+                self._need_reset = True
+            if self._validator is not None:
+                return bool(self._validator())
+            return True
+
+    def _prepare_locked(self, ctx: Context, cg: _StmtConnGrabber | None, query: str) -> _DriverStmt:
+        """Prepare the query on dc. When cg is None the dc must keep track of the
+        prepared statements in a pool."""
+        si = _ctx_driver_prepare(ctx, self._ci, query)
+        ds = _DriverStmt(self, si)
+
+        # No need to manage open statements if there is a single connection grabber.
+        if cg is not None:
+            return ds
+
+        # Track each _DriverConn's open statements, so we can close them before
+        # closing the conn. Wrap all driver.Stmt in _DriverStmt to ensure they
+        # are only closed once.
+        if self._open_stmt is None:
+            self._open_stmt = {}
+        self._open_stmt[ds] = True
+        return ds
+
+    # the dc._db's lock is held.
+    def _close_db_locked(self) -> Callable[[], None]:
+        with self._lock:
+            if self._closed:
+                return _raise_duplicate_close
+            self._closed = True
+        return self._db._remove_dep_locked(self, self)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise Error("sql: duplicate driverConn close")
+            self._closed = True
+        # not "with"; remove_dep final_close calls may need to lock
+
+        # And now updates that require holding db._mu.
+        with self._db._mu:
+            self._dbmu_closed = True
+            fn = self._db._remove_dep_locked(self, self)
+        fn()
+
+    def _close_quiet(self) -> None:
+        """close, ignoring its error (Go ignores dc.Close's result in these places)."""
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _final_close(self) -> None:
+        err: BaseException | None = None
+
+        # Each _DriverStmt has a lock to the dc. Copy the list out of the dc
+        # before calling close on each stmt.
+        with self._lock:
+            open_stmt = list(self._open_stmt) if self._open_stmt else []
+            self._open_stmt = None
+        for ds in open_stmt:
+            ds._close_quiet()
+        with self._lock:
+            self._final_closed = True
+            try:
+                self._ci.close()
+            except Exception as e:
+                err = e
+            self._ci = None
+
+        db = self._db
+        with db._mu:
+            db._num_open -= 1
+            db._maybe_open_new_connections()
+            db._num_closed += 1
+        if err is not None:
+            raise err
+
+
+def _raise_duplicate_close() -> None:
+    raise Error("sql: duplicate driverConn close")
+
+
+class _DriverStmt:
+    """Associates a driver.Stmt with the _DriverConn from which it came, so the
+    _DriverConn's lock can be held during calls."""
+
+    __slots__ = ("_dc", "_lock", "si", "_closed", "_close_err")
+
+    def __init__(self, dc: _DriverConn, si: driver.Stmt) -> None:
+        self._dc = dc
+        self._lock = dc._lock  # the _DriverConn's lock (Go's embedded Locker)
+        self.si = si
+        self._closed = False
+        self._close_err: BaseException | None = None  # result of previous close call
+
+    def close(self) -> None:
+        """Ensure driver.Stmt is only closed once and always give the same result."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                try:
+                    self.si.close()
+                except Exception as e:
+                    self._close_err = e
+            if self._close_err is not None:
+                raise self._close_err
+
+    def _close_quiet(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class DBStats:
+    """Database statistics, as returned by :meth:`DB.stats`."""
+
+    __slots__ = (
+        "max_open_connections",
+        "open_connections",
+        "in_use",
+        "idle",
+        "wait_count",
+        "wait_duration",
+        "max_idle_closed",
+        "max_idle_time_closed",
+        "max_lifetime_closed",
+    )
+
+    def __init__(
+        self,
+        max_open_connections: int = 0,
+        open_connections: int = 0,
+        in_use: int = 0,
+        idle: int = 0,
+        wait_count: int = 0,
+        wait_duration: float = 0.0,
+        max_idle_closed: int = 0,
+        max_idle_time_closed: int = 0,
+        max_lifetime_closed: int = 0,
+    ) -> None:
+        # Maximum number of open connections to the database.
+        self.max_open_connections = max_open_connections
+        # Pool status: established connections both in use and idle, in use, idle.
+        self.open_connections = open_connections
+        self.in_use = in_use
+        self.idle = idle
+        # Counters: connections waited for; total seconds blocked waiting for a
+        # new connection; connections closed due to set_max_idle_conns,
+        # set_conn_max_idle_time and set_conn_max_lifetime.
+        self.wait_count = wait_count
+        self.wait_duration = wait_duration
+        self.max_idle_closed = max_idle_closed
+        self.max_idle_time_closed = max_idle_time_closed
+        self.max_lifetime_closed = max_lifetime_closed
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DBStats):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
+        return f"DBStats({fields})"
+
+
+class _ConnRequest:
+    """One request for a connection. When there are no idle connections
+    available, DB._conn creates one and puts it in db._conn_requests.
+
+    Go's buffered ``chan connRequest``: the sender fills it once (under db._mu)
+    and releases the semaphore; closing it (DB.close) releases it with ok=False;
+    the waiter's context releases it through ``wake``.
+    """
+
+    __slots__ = ("sem", "conn", "err", "ok", "filled", "idx")
+
+    def __init__(self) -> None:
+        self.sem = threading.Lock()
+        self.sem.acquire()
+        self.conn: _DriverConn | None = None
+        self.err: BaseException | None = None
+        self.ok = True
+        self.filled = False
+        # current location in _ConnRequestSet._s; -1 upon removal.
+        self.idx = -1
+
+    def send(self, conn: _DriverConn | None, err: BaseException | None) -> None:
+        self.conn = conn
+        self.err = err
+        self.filled = True
+        self.wake()
+
+    def close(self) -> None:
+        self.ok = False
+        self.filled = True
+        self.wake()
+
+    def wake(self) -> None:
+        try:
+            self.sem.release()
+        except RuntimeError:
+            pass  # already woken
+
+
+# A handle to delete an item added to a _ConnRequestSet: the request itself,
+# whose idx is its place in the set or -1 if not in it.
+_ConnRequestHandle = _ConnRequest
+
+
+class _ConnRequestSet:
+    """A set of waiting connection requests, optimized for adding an element,
+    removing an element (only by the caller who added it) and taking (get +
+    delete) a random element. Guarded by db._mu."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self) -> None:
+        # the elements in the set.
+        self._s: list[_ConnRequest] = []
+
+    def close_and_remove_all(self) -> None:
+        """Close all requests in the set and clear the set."""
+        for v in self._s:
+            v.idx = -1
+            v.close()
+        self._s = []
+
+    def __len__(self) -> int:
+        return len(self._s)
+
+    def add(self, v: _ConnRequest) -> _ConnRequestHandle:
+        """Add v to the set of waiting requests; the returned handle can be used
+        to remove the item from the set."""
+        v.idx = len(self._s)
+        self._s.append(v)
+        return v
+
+    def delete(self, h: _ConnRequestHandle) -> bool:
+        """Remove an element from the set; report whether it was deleted (False if
+        a take_random took it meanwhile, or upon the second call to delete)."""
+        idx = h.idx
+        if idx < 0:
+            return False
+        self._delete_index(idx)
+        return True
+
+    def _delete_index(self, idx: int) -> None:
+        s = self._s
+        # Mark item as deleted.
+        s[idx].idx = -1
+        # Copy last element, updating its position to its new home.
+        last = s.pop()
+        if idx < len(s):
+            last.idx = idx
+            s[idx] = last
+
+    def take_random(self) -> _ConnRequest | None:
+        """Return and remove a random element, or None if the set is empty."""
+        if not self._s:
+            return None
+        pick = random.randrange(len(self._s))
+        e = self._s[pick]
+        self._delete_index(pick)
+        return e
+
+
+class Conn:
+    """A single database connection rather than a pool of database connections.
+
+    Prefer running queries from DB unless there is a specific need for a
+    continuous single database connection. A Conn must call :meth:`close` to
+    return the connection to the database pool and may do so concurrently with a
+    running query. After a call to close, all operations on the connection fail
+    with ConnDoneError. ``with db.conn() as c:`` closes it at the end.
+    """
+
+    def __init__(self, db: DB, dc: _DriverConn) -> None:
+        self._db: DB | None = db
+        # closemu prevents the connection from closing while there is an active
+        # query. It is held for read during queries and exclusively during close.
+        self._closemu = _ClosingMutex()
+        # dc is owned until close, at which point it's returned to the pool.
+        self._dc: _DriverConn | None = dc
+        # done transitions from False to True exactly once, on close. Once
+        # done, all operations fail with ConnDoneError.
+        self._done = False
+        self._done_lock = threading.Lock()
+
+    def __enter__(self) -> Conn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done:
+            self.close()
+
+    def _grab_conn(
+        self, ctx: Context | None
+    ) -> tuple[_DriverConn, Callable[[BaseException | None], None]]:
+        """Implements _StmtConnGrabber; the context is not used."""
+        if self._done:
+            raise ConnDoneError()
+        self._closemu.rlock()
+        dc = self._dc
+        if dc is None:  # closed between the check and the lock
+            self._closemu.runlock()
+            raise ConnDoneError()
+        return dc, self._closemu_runlock_cond_release_conn
+
+    def _db_or_done(self) -> DB:
+        db = self._db
+        if db is None:
+            raise ConnDoneError()
+        return db
+
+    def ping_context(self, ctx: Context) -> None:
+        """Verify the connection to the database is still alive."""
+        dc, release = self._grab_conn(ctx)
+        self._db_or_done()._ping_dc(ctx, dc, release)
+
+    def ping(self) -> None:
+        """Verify the connection to the database is still alive (background context)."""
+        self.ping_context(_ctx.background())
+
+    def exec_context(self, ctx: Context, query: str, *args: Any) -> Result:
+        """Execute a query without returning any rows."""
+        dc, release = self._grab_conn(ctx)
+        return dc._db._exec_dc(ctx, dc, release, query, args)
+
+    def exec(self, query: str, *args: Any) -> Result:
+        """Execute a query without returning any rows (background context)."""
+        return self.exec_context(_BACKGROUND, query, *args)
+
+    def query_context(self, ctx: Context, query: str, *args: Any) -> Rows:
+        """Execute a query that returns rows, typically a SELECT."""
+        dc, release = self._grab_conn(ctx)
+        return dc._db._query_dc(ctx, None, dc, release, query, args)
+
+    def query(self, query: str, *args: Any) -> Rows:
+        """Execute a query that returns rows (background context)."""
+        return self.query_context(_BACKGROUND, query, *args)
+
+    def query_row_context(self, ctx: Context, query: str, *args: Any) -> Row:
+        """Execute a query that is expected to return at most one row; errors are
+        deferred until Row.scan."""
+        try:
+            rows = self.query_context(ctx, query, *args)
+        except Exception as e:
+            return Row(None, e)
+        return Row(rows, None)
+
+    def query_row(self, query: str, *args: Any) -> Row:
+        """Execute a query that is expected to return at most one row (background context)."""
+        return self.query_row_context(_BACKGROUND, query, *args)
+
+    def prepare_context(self, ctx: Context, query: str) -> Stmt:
+        """Create a prepared statement bound to this connection."""
+        dc, release = self._grab_conn(ctx)
+        return dc._db._prepare_dc(ctx, dc, release, self, query)
+
+    def prepare(self, query: str) -> Stmt:
+        """Create a prepared statement bound to this connection (background context)."""
+        return self.prepare_context(_ctx.background(), query)
+
+    def raw(self, f: Callable[[Any], _T]) -> _T:
+        """Execute f exposing the underlying driver connection for the duration of f.
+
+        The driver connection must not be used outside of f. Once f returns and
+        does not raise driver.BadConnError, the Conn will continue to be usable
+        until close is called. f's result is returned.
+        """
+        # grab_conn takes a context to implement _StmtConnGrabber, but the
+        # context is not used.
+        dc, release = self._grab_conn(None)
+        err: BaseException | None = None
+        dc._lock.acquire()
+        try:
+            return f(dc._ci)
+        except driver.BadConnError as e:
+            err = e
+            raise
+        except BaseException as e:
+            # If f raises, pass BadConnError to release so the connection may
+            # be discarded (Go: if f panics).
+            err = driver.BadConnError()
+            raise e
+        finally:
+            dc._lock.release()
+            release(err)
+
+    def begin_tx(self, ctx: Context, opts: TxOptions | None = None) -> Tx:
+        """Start a transaction on this connection; see :meth:`DB.begin_tx`."""
+        dc, release = self._grab_conn(ctx)
+        return dc._db._begin_dc(ctx, dc, release, opts)
+
+    def begin(self) -> Tx:
+        """Start a transaction on this connection (background context)."""
+        return self.begin_tx(_ctx.background(), None)
+
+    def _closemu_runlock_cond_release_conn(self, err: BaseException | None) -> None:
+        """Read unlock closemu as the sql operation is done with the dc."""
+        self._closemu.runlock()
+        if isinstance(err, driver.BadConnError):
+            try:
+                self._close(err)
+            except (ConnDoneError, driver.BadConnError):
+                pass
+
+    def _tx_ctx(self) -> Context | None:
+        return None
+
+    def _close(self, err: BaseException | None) -> None:
+        with self._done_lock:
+            if self._done:
+                raise ConnDoneError()
+            self._done = True
+
+        # Lock around releasing the driver connection to ensure all queries
+        # have been stopped before doing so.
+        self._closemu.lock()
+        try:
+            dc = self._dc
+            assert dc is not None
+            dc._release_conn(err)
+            self._dc = None
+            self._db = None
+        finally:
+            self._closemu.unlock()
+        if err is not None:
+            raise err
+
+    def close(self) -> None:
+        """Return the connection to the connection pool.
+
+        All operations after a close raise ConnDoneError. close is safe to call
+        concurrently with other operations and blocks until all other operations
+        finish. It may be useful to first cancel any used context and then call
+        close directly after.
+        """
+        self._close(None)
+
+
+class Tx:
+    """An in-progress database transaction.
+
+    A transaction must end with a call to :meth:`commit` or :meth:`rollback`.
+    After that, all operations on the transaction fail with TxDoneError. The
+    statements prepared for a transaction by :meth:`prepare` or :meth:`stmt` are
+    closed by the call to commit or rollback.
+
+    ``with db.begin() as tx:`` commits on a clean exit and rolls back (and
+    re-raises) on an exception.
+    """
+
+    def __init__(
+        self,
+        db: DB,
+        dc: _DriverConn,
+        release_conn: Callable[[BaseException | None], None],
+        txi: driver.Tx,
+        cancel: Callable[[], None],
+        keep_conn_on_rollback: bool,
+        ctx: Context,
+    ) -> None:
+        self._db = db
+        # closemu prevents the transaction from closing while there is an active
+        # query. It is held for read during queries and exclusively during close.
+        self._closemu = _ClosingMutex()
+        # dc is owned exclusively until commit or rollback, at which point it's
+        # returned with put_conn.
+        self._dc: _DriverConn | None = dc
+        self._txi: driver.Tx | None = txi
+        # release_conn is called once the Tx is closed to release any held
+        # _DriverConn back to the pool.
+        self._release_conn = release_conn
+        # done transitions from False to True exactly once, on commit or
+        # rollback. Once done, all operations fail with TxDoneError.
+        self._done = False
+        self._done_lock = threading.Lock()
+        # keep_conn_on_rollback is true if the driver knows how to reset the
+        # connection's session and if need be discard the connection.
+        self._keep_conn_on_rollback = keep_conn_on_rollback
+        # All Stmts prepared for this transaction. These will be closed after
+        # the transaction has been committed or rolled back.
+        self._stmts_lock = threading.Lock()
+        self._stmts: list[Stmt] = []
+        # cancel is called after done transitions from False to True.
+        self._cancel = cancel
+        # ctx lives for the life of the transaction.
+        self._ctx = ctx
+        # Stops the rollback callback registered on ctx (Go's awaitDone goroutine).
+        self._stop_await: Callable[[], bool] = _false
+
+    def __enter__(self) -> Tx:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            if not self._done:
+                try:
+                    self.rollback()
+                except TxDoneError:
+                    pass
+            return
+        if not self._done:
+            self.commit()
+
+    def _await_done(self) -> None:
+        """Called once the context in Tx is done: roll back the transaction if
+        it's not already done."""
+        # Discard and close the connection used to ensure the transaction is
+        # closed and the resources are released. This rollback does nothing if
+        # the transaction has already been committed or rolled back. Do not
+        # discard the connection if the connection knows how to reset the
+        # session.
+        discard_connection = not self._keep_conn_on_rollback
+        try:
+            self._rollback(discard_connection)
+        except Exception:
+            pass
+
+    def _is_done(self) -> bool:
+        return self._done
+
+    def _set_done(self) -> bool:
+        """Go's done.CompareAndSwap(false, true)."""
+        with self._done_lock:
+            if self._done:
+                return False
+            self._done = True
+            return True
+
+    def _close(self, err: BaseException | None) -> None:
+        """Return the connection to the pool; must only be called by rollback or
+        commit while tx is already canceled and won't be executed concurrently."""
+        self._release_conn(err)
+        self._dc = None
+        self._txi = None
+
+    def _grab_conn(
+        self, ctx: Context | None
+    ) -> tuple[_DriverConn, Callable[[BaseException | None], None]]:
+        if ctx is not None:
+            err = ctx.err()
+            if err is not None:
+                raise err
+
+        # closemu.rlock must come before the check for is_done to prevent the
+        # Tx from closing while a query is executing.
+        self._closemu.rlock()
+        if self._done:
+            self._closemu.runlock()
+            raise TxDoneError()
+        hook = _hook_tx_grab_conn
+        if hook is not None:  # test hook
+            hook()
+        dc = self._dc
+        assert dc is not None
+        return dc, self._closemu_runlock_release
+
+    def _tx_ctx(self) -> Context | None:
+        return self._ctx
+
+    def _closemu_runlock_release(self, err: BaseException | None) -> None:
+        """Used as the release function in exec and query: unlocking in the release
+        keeps the driver conn from being returned to the pool until the Rows has
+        been closed."""
+        self._closemu.runlock()
+
+    def _close_prepared(self) -> None:
+        """Close all Stmts prepared for this transaction."""
+        with self._stmts_lock:
+            for stmt in self._stmts:
+                try:
+                    stmt.close()
+                except Exception:
+                    pass
+
+    def commit(self) -> None:
+        """Commit the transaction."""
+        # Check context first to avoid transaction leak. If put it behind the
+        # done check, we can't ensure the consistency between done and the real
+        # COMMIT operation.
+        err = self._ctx.err()
+        if err is not None:
+            if self._done:
+                raise TxDoneError()
+            raise err
+        if not self._set_done():
+            raise TxDoneError()
+
+        # Cancel the Tx to release any active R-closemu locks. This is safe to
+        # do because done has already transitioned from False to True. Hold the
+        # W-closemu lock prior to rollback to ensure no other connection has an
+        # active query.
+        self._stop_await()
+        self._cancel()
+        self._closemu.lock()
+        self._closemu.unlock()
+
+        dc = self._dc
+        txi = self._txi
+        assert dc is not None and txi is not None
+        cerr: BaseException | None = None
+        try:
+            with dc._lock:
+                txi.commit()
+        except BaseException as e:
+            cerr = e
+        if not isinstance(cerr, driver.BadConnError):
+            self._close_prepared()
+        self._close(cerr)
+        if cerr is not None:
+            raise cerr
+
+    def _rollback(self, discard_conn: bool) -> None:
+        """Abort the transaction and optionally force the pool to discard the connection."""
+        if not self._set_done():
+            raise TxDoneError()
+
+        hook = _rollback_hook
+        if hook is not None:
+            hook()
+
+        # Cancel the Tx to release any active R-closemu locks. This is safe to
+        # do because done has already transitioned from False to True. Hold the
+        # W-closemu lock prior to rollback to ensure no other connection has an
+        # active query.
+        self._stop_await()
+        self._cancel()
+        self._closemu.lock()
+        self._closemu.unlock()
+
+        dc = self._dc
+        txi = self._txi
+        assert dc is not None and txi is not None
+        err: BaseException | None = None
+        try:
+            with dc._lock:
+                txi.rollback()
+        except BaseException as e:
+            err = e
+        if not isinstance(err, driver.BadConnError):
+            self._close_prepared()
+        if discard_conn:
+            err = driver.BadConnError()
+            self._close(err)
+            return
+        self._close(err)
+        if err is not None:
+            raise err
+
+    def rollback(self) -> None:
+        """Abort the transaction."""
+        self._rollback(False)
+
+    def prepare_context(self, ctx: Context, query: str) -> Stmt:
+        """Create a prepared statement for use within a transaction.
+
+        The returned statement operates within the transaction and will be
+        closed when the transaction has been committed or rolled back. The
+        context is used for the preparation, not for the execution of the
+        returned statement, which runs in the transaction context.
+        """
+        dc, release = self._grab_conn(ctx)
+        stmt = self._db._prepare_dc(ctx, dc, release, self, query)
+        with self._stmts_lock:
+            self._stmts.append(stmt)
+        return stmt
+
+    def prepare(self, query: str) -> Stmt:
+        """Create a prepared statement for use within a transaction (background context)."""
+        return self.prepare_context(_ctx.background(), query)
+
+    def stmt_context(self, ctx: Context, stmt: Stmt) -> Stmt:
+        """Return a transaction-specific prepared statement from an existing statement.
+
+        The context is used for the preparation of the statement, not for its
+        execution. The returned statement operates within the transaction and
+        will be closed when the transaction has been committed or rolled back.
+        Errors are sticky on the returned statement.
+        """
+        try:
+            dc, release = self._grab_conn(ctx)
+        except Exception as e:
+            return Stmt._sticky(e)
+        try:
+            if self._db is not stmt._db:
+                return Stmt._sticky(Error("sql: Tx.Stmt: statement from different database used"))
+            si: driver.Stmt | None = None
+            parent_stmt: Stmt | None = None
+            stmt._mu.acquire()
+            if stmt._closed or stmt._cg is not None:
+                # If the statement has been closed or already belongs to a
+                # transaction, we can't reuse it in this connection. Since
+                # stmt_context should never need to be called with a Stmt
+                # already belonging to tx, we ignore this edge case and
+                # re-prepare the statement in this case. No need to add
+                # code-complexity for this.
+                stmt._mu.release()
+                try:
+                    with dc._lock:
+                        si = _ctx_driver_prepare(ctx, dc._ci, stmt._query)
+                except Exception as e:
+                    return Stmt._sticky(e)
+            else:
+                stmt._remove_closed_stmt_locked()
+                # See if the statement has already been prepared on this
+                # connection, and reuse it if possible.
+                for v in stmt._css:
+                    if v.dc is dc:
+                        si = v.ds.si
+                        break
+                stmt._mu.release()
+
+                if si is None:
+                    try:
+                        with dc._lock:
+                            ds = stmt._prepare_on_conn_locked(ctx, dc)
+                    except Exception as e:
+                        return Stmt._sticky(e)
+                    si = ds.si
+                parent_stmt = stmt
+
+            txs = Stmt(self._db, stmt._query, self, _DriverStmt(dc, si))
+            txs._parent_stmt = parent_stmt
+            if parent_stmt is not None:
+                self._db._add_dep(parent_stmt, txs)
+            with self._stmts_lock:
+                self._stmts.append(txs)
+            return txs
+        finally:
+            release(None)
+
+    def stmt(self, stmt: Stmt) -> Stmt:
+        """Return a transaction-specific prepared statement from an existing
+        statement (background context); see :meth:`stmt_context`."""
+        return self.stmt_context(_ctx.background(), stmt)
+
+    def exec_context(self, ctx: Context, query: str, *args: Any) -> Result:
+        """Execute a query that doesn't return rows, for example an INSERT or UPDATE."""
+        dc, release = self._grab_conn(ctx)
+        return self._db._exec_dc(ctx, dc, release, query, args)
+
+    def exec(self, query: str, *args: Any) -> Result:
+        """Execute a query that doesn't return rows (background context)."""
+        return self.exec_context(_BACKGROUND, query, *args)
+
+    def query_context(self, ctx: Context, query: str, *args: Any) -> Rows:
+        """Execute a query that returns rows, typically a SELECT."""
+        dc, release = self._grab_conn(ctx)
+        return self._db._query_dc(ctx, self._ctx, dc, release, query, args)
+
+    def query(self, query: str, *args: Any) -> Rows:
+        """Execute a query that returns rows (background context)."""
+        return self.query_context(_BACKGROUND, query, *args)
+
+    def query_row_context(self, ctx: Context, query: str, *args: Any) -> Row:
+        """Execute a query that is expected to return at most one row; errors are
+        deferred until Row.scan."""
+        try:
+            rows = self.query_context(ctx, query, *args)
+        except Exception as e:
+            return Row(None, e)
+        return Row(rows, None)
+
+    def query_row(self, query: str, *args: Any) -> Row:
+        """Execute a query that is expected to return at most one row (background context)."""
+        return self.query_row_context(_BACKGROUND, query, *args)
+
+
+def _false() -> bool:
+    return False
+
+
+# hookTxGrabConn specifies an optional hook to be called on a successful call
+# to Tx._grab_conn. For tests.
+_hook_tx_grab_conn: Callable[[], None] | None = None
+
+_rollback_hook: Callable[[], None] | None = None
+
+
+class _ConnStmt:
+    """A prepared statement on a particular connection."""
+
+    __slots__ = ("dc", "ds")
+
+    def __init__(self, dc: _DriverConn, ds: _DriverStmt) -> None:
+        self.dc = dc
+        self.ds = ds
+
+
+class _StmtConnGrabber(Protocol):
+    """A Tx or Conn that will return the underlying _DriverConn and release function."""
+
+    def _grab_conn(
+        self, ctx: Context | None
+    ) -> tuple[_DriverConn, Callable[[BaseException | None], None]]:
+        """Return the _DriverConn and the associated release function that must be
+        called when the operation completes."""
+        ...
+
+    def _tx_ctx(self) -> Context | None:
+        """Return the transaction context if available. It should be waited on
+        along with any query context when awaiting a cancel."""
+        ...
+
+
+class Stmt:
+    """A prepared statement. A Stmt is safe for concurrent use by multiple threads.
+
+    If a Stmt is prepared on a Tx or Conn, it will be bound to a single
+    underlying connection forever. If the Tx or Conn closes, the Stmt will
+    become unusable and all operations will raise an error. If a Stmt is
+    prepared on a DB, it will remain usable for the lifetime of the DB. When the
+    Stmt needs to execute on a new underlying connection, it will prepare
+    itself on the new connection automatically. ``with`` closes it.
+    """
+
+    def __init__(
+        self,
+        db: DB | None,
+        query: str,
+        cg: _StmtConnGrabber | None,
+        cgds: _DriverStmt | None,
+        sticky_err: BaseException | None = None,
+    ) -> None:
+        # Immutable:
+        self._db = db  # where we came from
+        self._query = query  # that created the Stmt
+        self._sticky_err = sticky_err  # if set, this error is raised for all operations
+
+        self._closemu = _ClosingMutex()  # held exclusively during close, for read otherwise.
+
+        # If Stmt is prepared on a Tx or Conn then cg is present and will only
+        # ever grab a connection from cg. If cg is None then the Stmt must grab
+        # an arbitrary connection from db and determine if it must prepare the
+        # stmt again by inspecting css.
+        self._cg = cg
+        self._cgds = cgds
+
+        # parent_stmt is set when a transaction-specific statement is requested
+        # from an identical statement prepared on the same conn. It is used to
+        # track the dependency of this statement on its originating ("parent")
+        # statement so that parent_stmt may be closed by the user without them
+        # having to know whether or not any transactions are still using it.
+        self._parent_stmt: Stmt | None = None
+
+        self._mu = threading.Lock()  # protects the rest of the fields
+        self._closed = False
+
+        # css is a list of underlying driver statement interfaces that are valid
+        # on particular connections. This is only used if cg is None and one is
+        # found that has idle connections. If cg is not None, cgds is always used.
+        self._css: list[_ConnStmt] = []
+
+        # last_num_closed is copied from db._num_closed when Stmt is created
+        # without tx and closed connections in css are removed.
+        self._last_num_closed = 0
+
+    @classmethod
+    def _sticky(cls, err: BaseException) -> Stmt:
+        return cls(None, "", None, None, err)
+
+    def __enter__(self) -> Stmt:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def exec_context(self, ctx: Context, *args: Any) -> Result:
+        """Execute a prepared statement with the given arguments and return a
+        Result summarizing the effect of the statement."""
+        self._closemu.rlock()
+        try:
+            if self._sticky_err is not None:
+                raise self._sticky_err
+            assert self._db is not None
+
+            def attempt(strategy: int) -> Result:
+                dc, release_conn, ds = self._conn_stmt(ctx, strategy)
+                try:
+                    res = _result_from_statement(ctx, dc._ci, ds, args)
+                except BaseException as e:
+                    release_conn(e)
+                    raise
+                release_conn(None)
+                return res
+
+            return self._db._retry(attempt)
+        finally:
+            self._closemu.runlock()
+
+    def exec(self, *args: Any) -> Result:
+        """Execute a prepared statement (background context); see :meth:`exec_context`."""
+        return self.exec_context(_BACKGROUND, *args)
+
+    def _remove_closed_stmt_locked(self) -> None:
+        """Remove closed conns in css.
+
+        To avoid lock contention on db._mu, we do it only when
+        db._num_closed - last_num_closed is large enough.
+        """
+        t = len(self._css) // 2 + 1
+        if t > 10:
+            t = 10
+        db = self._db
+        assert db is not None
+        db_closed = db._num_closed
+        if db_closed - self._last_num_closed < t:
+            return
+
+        with db._mu:
+            self._css = [cs for cs in self._css if not cs.dc._dbmu_closed]
+        self._last_num_closed = db_closed
+
+    def _conn_stmt(
+        self, ctx: Context, strategy: int
+    ) -> tuple[_DriverConn, Callable[[BaseException | None], None], _DriverStmt]:
+        """Return a free driver connection on which to execute the statement, a
+        function to call to release the connection, and a statement bound to that
+        connection."""
+        if self._sticky_err is not None:
+            raise self._sticky_err
+        self._mu.acquire()
+        if self._closed:
+            self._mu.release()
+            raise StmtClosedError()
+
+        # In a transaction or connection, we always use the connection that the
+        # stmt was created on.
+        cg = self._cg
+        if cg is not None:
+            self._mu.release()
+            dc, release_conn = cg._grab_conn(ctx)  # blocks, waiting for the connection.
+            cgds = self._cgds
+            if cgds is None:  # closed meanwhile
+                release_conn(None)
+                raise StmtClosedError()
+            return dc, release_conn, cgds
+
+        self._remove_closed_stmt_locked()
+        self._mu.release()
+
+        db = self._db
+        assert db is not None
+        dc = db._conn(ctx, strategy)
+
+        with self._mu:
+            for v in self._css:
+                if v.dc is dc:
+                    return dc, dc._release_conn, v.ds
+
+        # No luck; we need to prepare the statement on this connection
+        try:
+            with dc._lock:
+                ds = self._prepare_on_conn_locked(ctx, dc)
+        except BaseException as e:
+            dc._release_conn(e)
+            raise
+        return dc, dc._release_conn, ds
+
+    def _prepare_on_conn_locked(self, ctx: Context, dc: _DriverConn) -> _DriverStmt:
+        """Prepare the query in Stmt s on dc and add it to the list of open conn
+        stmts on the statement. It assumes the caller is holding the lock on dc."""
+        si = dc._prepare_locked(ctx, self._cg, self._query)
+        cs = _ConnStmt(dc, si)
+        with self._mu:
+            self._css.append(cs)
+        return cs.ds
+
+    def query_context(self, ctx: Context, *args: Any) -> Rows:
+        """Execute a prepared query statement with the given arguments and return
+        the query results as Rows."""
+        self._closemu.rlock()
+        try:
+            if self._sticky_err is not None:
+                raise self._sticky_err
+            db = self._db
+            assert db is not None
+
+            def attempt(strategy: int) -> Rows:
+                dc, release_conn, ds = self._conn_stmt(ctx, strategy)
+                try:
+                    rowsi = _rowsi_from_statement(ctx, dc._ci, ds, args)
+                except BaseException as e:
+                    release_conn(e)
+                    raise
+                # Note: ownership of ci passes to the Rows, to be freed with
+                # release_conn.
+                rows = Rows(dc, _noop_release, rowsi)
+                # add_dep must be added before init_context_close or it could
+                # attempt to remove_dep before it has been added.
+                db._add_dep(self, rows)
+
+                # release_conn must be set before init_context_close or it could
+                # release the connection before it is set.
+                def release(err: BaseException | None) -> None:
+                    release_conn(err)
+                    db._remove_dep(self, rows)
+
+                rows._release_conn = release
+                txctx = self._cg._tx_ctx() if self._cg is not None else None
+                rows._init_context_close(ctx, txctx)
+                return rows
+
+            return db._retry(attempt)
+        finally:
+            self._closemu.runlock()
+
+    def query(self, *args: Any) -> Rows:
+        """Execute a prepared query statement (background context); see
+        :meth:`query_context`."""
+        return self.query_context(_BACKGROUND, *args)
+
+    def query_row_context(self, ctx: Context, *args: Any) -> Row:
+        """Execute a prepared query statement that is expected to return at most
+        one row. Errors are deferred until Row.scan; with no rows, Row.scan raises
+        NoRowsError."""
+        try:
+            rows = self.query_context(ctx, *args)
+        except Exception as e:
+            return Row(None, e)
+        return Row(rows, None)
+
+    def query_row(self, *args: Any) -> Row:
+        """Execute a prepared query statement expected to return at most one row
+        (background context)."""
+        return self.query_row_context(_BACKGROUND, *args)
+
+    def close(self) -> None:
+        """Close the statement."""
+        self._closemu.lock()
+        try:
+            if self._sticky_err is not None:
+                raise self._sticky_err
+            with self._mu:
+                if self._closed:
+                    return
+                self._closed = True
+                txds = self._cgds
+                self._cgds = None
+
+            db = self._db
+            assert db is not None
+            if self._cg is None:
+                db._remove_dep(self, self)
+                return
+
+            if self._parent_stmt is not None:
+                # If parent_stmt is set, we must not close txds since it's
+                # stored in the css array of the parent_stmt.
+                db._remove_dep(self._parent_stmt, self)
+                return
+            assert txds is not None
+            txds.close()
+        finally:
+            self._closemu.unlock()
+
+    def _final_close(self) -> None:
+        with self._mu:
+            if self._css:
+                db = self._db
+                assert db is not None
+                for v in self._css:
+                    db._note_unused_driver_statement(v.dc, v.ds)
+                    v.dc._remove_open_stmt(v.ds)
+                self._css = []
+
+
+def _noop_release(err: BaseException | None) -> None:
+    return None
+
+
+def _result_from_statement(
+    ctx: Context, ci: driver.Conn, ds: _DriverStmt, args: Sequence[Any]
+) -> Result:
+    with ds._lock:
+        dargs = _driver_args_conn_locked(ci, ds, args)
+        resi = _ctx_driver_stmt_exec(ctx, ds.si, dargs)
+    return _DriverResult(ds._lock, resi)
+
+
+def _rowsi_from_statement(
+    ctx: Context, ci: driver.Conn, ds: _DriverStmt, args: Sequence[Any]
+) -> driver.Rows:
+    with ds._lock:
+        dargs = _driver_args_conn_locked(ci, ds, args)
+        return _ctx_driver_stmt_query(ctx, ds.si, dargs)
+
+
+class Rows:
+    """The result of a query. Its cursor starts before the first row of the result set.
+
+    Use :meth:`next` to advance from row to row and :meth:`scan` to read it, or
+    iterate: ``for row in rows:`` yields each row as a tuple of the driver's
+    values and closes the rows at the end. ``with`` closes them too.
+    """
+
+    def __init__(
+        self,
+        dc: _DriverConn,
+        release_conn: Callable[[BaseException | None], None],
+        rowsi: driver.Rows,
+    ) -> None:
+        self._dc = dc  # owned; must call release_conn when closed to release
+        self._release_conn = release_conn
+        self._rowsi: Any = rowsi
+        # Rows that implement driver.RowsColumnScanner: next is never called.
+        self._col_scanner = hasattr(rowsi, "scan_column") and hasattr(rowsi, "next_row")
+        self._cancel: Callable[[], None] | None = None  # called when Rows is closed
+        self._close_stmt: _DriverStmt | None = None  # if set, statement to close on close
+
+        # error that the context callback saw; set before close attempt
+        self._context_done: BaseException | None = None
+
+        # closemu prevents Rows from closing while there is an active streaming
+        # result. It is held for read during non-close operations and
+        # exclusively during close. closemu guards lasterr and closed.
+        self._closemu = _ClosingMutex()
+        self._lasterr: BaseException | None = None  # set only if closed is True
+        self._closed = False
+
+        # closemu_scan_hold is whether the previous call to scan kept closemu
+        # read-locked without unlocking it. It does that when the user passes a
+        # RawBytes scan target. In that case, we need to prevent the context
+        # callback from closing the Rows while the user's still using the
+        # memory (Go issue 60304). It is only used by scan, next, and
+        # next_result_set which are expected not to be called concurrently.
+        self._closemu_scan_hold = False
+
+        # hit_eof is whether next hit the end of the rows without encountering
+        # an error. It's only used by next and err which are expected not to be
+        # called concurrently.
+        self._hit_eof = False
+
+        # lastcols is only used in scan, next, and next_result_set which are
+        # expected not to be called concurrently.
+        self._lastcols: list[Any] | None = None
+
+    def __enter__(self) -> Rows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        """Yield each row as a tuple of the driver's values, then close the rows.
+
+        An error met while iterating is raised at the end (and still reported by
+        :meth:`err`).
+        """
+        try:
+            while self.next():
+                if self._col_scanner:
+                    yield self.scan(*([object] * len(self._lastcols or ())))
+                else:
+                    lastcols = self._lastcols
+                    assert lastcols is not None
+                    yield tuple(lastcols)
+        finally:
+            self.close()
+        err = self.err()
+        if err is not None:
+            raise err
+
+    def _lasterr_or_err_locked(self, err: BaseException | None) -> BaseException | None:
+        """Return either lasterr or the provided err. closemu must be read-locked."""
+        if self._lasterr is not None and not isinstance(self._lasterr, EOFError):
+            return self._lasterr
+        return err
+
+    def _init_context_close(self, ctx: Context, txctx: Context | None) -> None:
+        if _never_done(ctx) and (txctx is None or _never_done(txctx)):
+            return
+        if _bypass_rows_await_done:
+            return
+        # Go runs awaitDone in a goroutine waiting on ctx, txctx and a close
+        # context; here callbacks on ctx and txctx do its work, and close stops
+        # them (rs._cancel). The first callback to run wins.
+        fired = threading.Lock()
+
+        def on_done(done_ctx: Context) -> None:
+            if not fired.acquire(blocking=False):
+                return
+            self._context_done = done_ctx.err()
+            self._close(ctx.err())
+
+        stop_ctx = _ctx.after_func(ctx, lambda: on_done(ctx))
+        stop_tx: Callable[[], bool] | None = None
+        if txctx is not None and not _never_done(txctx):
+            tctx = txctx
+            stop_tx = _ctx.after_func(tctx, lambda: on_done(tctx))
+
+        def cancel() -> None:
+            stop_ctx()
+            if stop_tx is not None:
+                stop_tx()
+
+        self._cancel = cancel
+
+    def next(self) -> bool:
+        """Prepare the next result row for reading with :meth:`scan`.
+
+        Return True on success, or False if there is no next result row or an
+        error happened while preparing it; :meth:`err` tells the two apart.
+        Every call to scan, even the first one, must be preceded by a call to next.
+        """
+        # If the user's calling next, they're done with their previous row's
+        # scan results (any RawBytes memory), so we can release the read lock
+        # that would be preventing the context callback from calling close.
+        if self._closemu_scan_hold:
+            self._closemu_runlock_if_held_by_scan()
+
+        if self._context_done is not None:
+            return False
+
+        self._closemu.rlock()
+        try:
+            do_close, ok = self._next_locked()
+        finally:
+            self._closemu.runlock()
+        if do_close:
+            self.close()
+            if not ok:
+                self._hit_eof = True
+        return ok
+
+    def _next_locked(self) -> tuple[bool, bool]:
+        if self._closed:
+            return False, False
+
+        # Lock the driver connection before calling the driver interface rowsi
+        # to prevent a Tx from rolling back the connection at the same time.
+        rowsi = self._rowsi
+        with self._dc._lock:
+            try:
+                if self._col_scanner:
+                    # A RowsColumnScanner is never asked for next; lastcols
+                    # only records that a row is current and the width.
+                    if self._lastcols is None:
+                        self._lastcols = [None] * len(rowsi.columns())
+                    rowsi.next_row()
+                else:
+                    if self._lastcols is None:
+                        self._lastcols = [None] * len(rowsi.columns())
+                    rowsi.next(self._lastcols)
+                return False, True
+            except EOFError as e:
+                self._lasterr = e
+            except Exception as e:
+                self._lasterr = e
+                # Close the connection if there is a driver error.
+                return True, False
+            has_next_result_set = getattr(rowsi, "has_next_result_set", None)
+            if has_next_result_set is None:
+                return True, False
+            # The driver is at the end of the current result set. Test to see if
+            # there is another result set after the current one. Only close
+            # Rows if there is no further result sets to read.
+            return not has_next_result_set(), False
+
+    def next_result_set(self) -> bool:
+        """Prepare the next result set for reading.
+
+        Report whether there are further result sets, or False if there is no
+        further result set or if there is an error advancing to it; :meth:`err`
+        tells the two apart. After next_result_set, :meth:`next` should always be
+        called before scanning.
+        """
+        # If the user's calling next_result_set, they're done with their previous
+        # row's scan results (any RawBytes memory), so we can release the read
+        # lock that would be preventing the context callback from calling close.
+        self._closemu_runlock_if_held_by_scan()
+
+        do_close = False
+        try:
+            self._closemu.rlock()
+            try:
+                if self._closed:
+                    return False
+
+                self._lastcols = None
+                next_result_set = getattr(self._rowsi, "next_result_set", None)
+                if next_result_set is None:
+                    do_close = True
+                    return False
+
+                # Lock the driver connection before calling the driver interface
+                # rowsi to prevent a Tx from rolling back the connection at the
+                # same time.
+                with self._dc._lock:
+                    try:
+                        next_result_set()
+                    except Exception as e:
+                        self._lasterr = e
+                        do_close = True
+                        return False
+                return True
+            finally:
+                self._closemu.runlock()
+        finally:
+            if do_close:
+                self.close()
+
+    def err(self) -> BaseException | None:
+        """Return the error, if any, that was encountered during iteration.
+
+        err may be called after an explicit or implicit close.
+        """
+        # Return any context error that might've happened during row iteration,
+        # but only if we haven't reported the final next() = False after rows
+        # are done, in which case the user might've canceled their own context
+        # before calling err.
+        if not self._hit_eof:
+            cd = self._context_done
+            if cd is not None:
+                return cd
+
+        self._closemu.rlock()
+        try:
+            return self._lasterr_or_err_locked(None)
+        finally:
+            self._closemu.runlock()
+
+    def columns(self) -> list[str]:
+        """Return the column names; raise if the rows are closed."""
+        self._closemu.rlock()
+        try:
+            if self._closed:
+                raise self._lasterr_or_err_locked(RowsClosedError()) or RowsClosedError()
+            with self._dc._lock:
+                return list(self._rowsi.columns())
+        finally:
+            self._closemu.runlock()
+
+    def column_types(self) -> list[ColumnType]:
+        """Return column information such as column type, length, and nullable.
+
+        Some information may not be available from some drivers.
+        """
+        self._closemu.rlock()
+        try:
+            if self._closed:
+                raise self._lasterr_or_err_locked(RowsClosedError()) or RowsClosedError()
+            with self._dc._lock:
+                return _rows_column_info_setup_conn_locked(self._rowsi)
+        finally:
+            self._closemu.runlock()
+
+    def scan(self, *dest: Any) -> tuple[Any, ...]:
+        """Convert the columns in the current row to the destinations in dest and
+        return the values as a tuple. The number of destinations must be the
+        same as the number of columns.
+
+        A destination is a type (``str``, ``bytes``, ``int``, the sized ints
+        such as :class:`Int8` or :class:`Uint64`, ``float``, :class:`Float32`,
+        ``bool``, ``datetime.datetime``, ``decimal.Decimal``, ``uuid.UUID``,
+        ``object`` for the value as the driver gave it, :class:`RawBytes`,
+        :class:`Rows` for a cursor column), ``T | None`` for a nullable column,
+        a :class:`Scanner` instance (its ``scan`` is called and it is returned),
+        or a :class:`Ref` box (its value is set and returned).
+
+        Scan converts between string and numeric types, as long as no
+        information would be lost; scans into numeric types are checked for
+        overflow. A ``bytes`` destination gets a copy owned by the caller; a
+        RawBytes one is only valid until the next call to next, scan or close.
+        Values of type datetime scanned into str or bytes use RFC 3339 with
+        nanoseconds. Scanning into bool accepts True, False, 1, 0, or strings
+        parseable by Go's strconv.ParseBool. If a Scanner raises, that error is
+        chained (``__cause__``) to the raised ScanError.
+        """
+        if self._closemu_scan_hold:
+            # This should only be possible if the user calls scan twice in a row
+            # without calling next.
+            raise Error("sql: Scan called without calling Next (closemuScanHold)")
+        closemu = self._closemu
+        closemu.rlock()
+
+        lasterr = self._lasterr
+        if lasterr is not None and not isinstance(lasterr, EOFError):
+            closemu.runlock()
+            raise lasterr
+        if self._closed:
+            err = self._lasterr_or_err_locked(RowsClosedError())
+            closemu.runlock()
+            assert err is not None
+            raise err
+
+        if RawBytes in dest:
+            self._closemu_scan_hold = True
+        else:
+            closemu.runlock()
+
+        lastcols = self._lastcols
+        if lastcols is None:
+            self._closemu_runlock_if_held_by_scan()
+            raise Error("sql: Scan called without calling Next")
+        if len(dest) != len(lastcols):
+            self._closemu_runlock_if_held_by_scan()
+            raise Error(
+                f"sql: expected {len(lastcols)} destination arguments in Scan, not {len(dest)}"
+            )
+
+        if self._col_scanner:
+            scan_ctx = driver.ScanContext(self)
+            scan_column = self._rowsi.scan_column
+            out: list[Any] = []
+            for i, d in enumerate(dest):
+                try:
+                    out.append(scan_column(scan_ctx, i, d))
+                except Exception as e:
+                    self._closemu_runlock_if_held_by_scan()
+                    raise self._scan_error(i, e) from e
+            return tuple(out)
+        try:
+            return tuple([_convert_assign_rows(d, sv, self) for d, sv in zip(dest, lastcols, strict=True)])
+        except Exception as e:
+            # Find the failing column again (the fast path above does not
+            # track it) to name it in the error.
+            for i, (d, sv) in enumerate(zip(dest, lastcols, strict=True)):
+                try:
+                    _convert_assign_rows(d, sv, self)
+                except Exception as e2:
+                    self._closemu_runlock_if_held_by_scan()
+                    raise self._scan_error(i, e2) from e2
+            self._closemu_runlock_if_held_by_scan()
+            raise self._scan_error(len(dest) - 1, e) from e
+
+    def _scan_error(self, i: int, err: BaseException) -> ScanError:
+        try:
+            name = self._rowsi.columns()[i]
+        except Exception:
+            name = ""
+        return ScanError(f'sql: Scan error on column index {i}, name "{name}": {err}')
+
+    def _closemu_runlock_if_held_by_scan(self) -> None:
+        """Release any closemu read lock held open by a previous call to scan with
+        RawBytes."""
+        if self._closemu_scan_hold:
+            self._closemu_scan_hold = False
+            self._closemu.runlock()
+
+    def close(self) -> None:
+        """Close the Rows, preventing further enumeration.
+
+        If next returns False and there are no further result sets, the Rows are
+        closed automatically and it will suffice to check the result of err.
+        close is idempotent and does not affect the result of err.
+        """
+        # If the user's calling close, they're done with their previous row's
+        # scan results (any RawBytes memory), so we can release the read lock
+        # that would be preventing the context callback from calling close.
+        if self._closemu_scan_hold:
+            self._closemu_runlock_if_held_by_scan()
+        self._close(None)
+
+    def _close(self, err: BaseException | None) -> None:
+        closemu = self._closemu
+        closemu.lock()
+        try:
+            if self._closed:
+                return
+            self._closed = True
+
+            if self._lasterr is None:
+                self._lasterr = err
+
+            cerr: BaseException | None = None
+            try:
+                with self._dc._lock:
+                    self._rowsi.close()
+            except Exception as e:
+                cerr = e
+            hook = _rows_close_hook()
+            if hook is not None:
+                cerr = hook(self, cerr)
+            if self._cancel is not None:
+                self._cancel()
+
+            if self._close_stmt is not None:
+                self._close_stmt._close_quiet()
+            self._release_conn(cerr)
+
+            self._lasterr = self._lasterr_or_err_locked(cerr)
+        finally:
+            closemu.unlock()
+        if cerr is not None:
+            raise cerr
+
+    def _cursor_rows(self, src: driver.Rows) -> Rows:
+        """A cursor column's driver Rows, scanned into a Rows of its own that this
+        Rows closes when it closes (Go's convertAssignRows case for *Rows)."""
+        self._closemu.lock()
+        try:
+            d = Rows(self._dc, _noop_release, src)
+            # Chain the cancel function.
+            parent_cancel = self._cancel
+
+            def cancel() -> None:
+                # When Rows.cancel is called, the closemu will be locked as
+                # well. So we can access lasterr.
+                try:
+                    d._close(self._lasterr)
+                except Exception:
+                    pass
+                if parent_cancel is not None:
+                    parent_cancel()
+
+            self._cancel = cancel
+            return d
+        finally:
+            self._closemu.unlock()
+
+
+# bypassRowsAwaitDone is only used for testing. If true, it will not close the
+# Rows automatically from the context.
+_bypass_rows_await_done = False
+
+
+def _no_rows_close_hook() -> Callable[[Rows, BaseException | None], BaseException | None] | None:
+    return None
+
+
+# rowsCloseHook returns a function so tests may install the hook. The hook gets
+# the Rows and the close error and returns the close error to use (Go passes a
+# pointer to the error).
+_rows_close_hook: Callable[
+    [], Callable[[Rows, BaseException | None], BaseException | None] | None
+] = _no_rows_close_hook
+
+
+class ColumnType:
+    """The name and type of a column, from :meth:`Rows.column_types`."""
+
+    __slots__ = (
+        "_name",
+        "_has_nullable",
+        "_has_length",
+        "_has_precision_scale",
+        "_nullable",
+        "_length",
+        "_database_type",
+        "_precision",
+        "_scale",
+        "_scan_type",
+    )
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._has_nullable = False
+        self._has_length = False
+        self._has_precision_scale = False
+        self._nullable = False
+        self._length = 0
+        self._database_type = ""
+        self._precision = 0
+        self._scale = 0
+        self._scan_type: Any = object
+
+    def __repr__(self) -> str:
+        return f"ColumnType(name={self._name!r}, database_type={self._database_type!r})"
+
+    def name(self) -> str:
+        """Return the name or alias of the column."""
+        return self._name
+
+    def length(self) -> tuple[int, bool]:
+        """Return ``(length, ok)``: the column type length for variable length
+        column types such as text and binary field types; ``2**63 - 1`` if
+        unbounded. ok is False for fixed-length types or if not supported."""
+        return self._length, self._has_length
+
+    def decimal_size(self) -> tuple[int, int, bool]:
+        """Return ``(precision, scale, ok)`` of a decimal type; ok False if not
+        applicable or not supported."""
+        return self._precision, self._scale, self._has_precision_scale
+
+    def scan_type(self) -> Any:
+        """Return a Python type suitable for scanning into using Rows.scan; ``object``
+        if the driver does not support this property."""
+        return self._scan_type
+
+    def nullable(self) -> tuple[bool, bool]:
+        """Return ``(nullable, ok)``: whether the column may be null; ok False if
+        the driver does not support this property."""
+        return self._nullable, self._has_nullable
+
+    def database_type_name(self) -> str:
+        """Return the database system name of the column type ("VARCHAR", "INT",
+        ...), or "" if not supported. Length specifiers are not included."""
+        return self._database_type
+
+
+def _rows_column_info_setup_conn_locked(rowsi: Any) -> list[ColumnType]:
+    names = rowsi.columns()
+    scan_type = getattr(rowsi, "column_type_scan_type", None)
+    type_name = getattr(rowsi, "column_type_database_type_name", None)
+    length = getattr(rowsi, "column_type_length", None)
+    nullable = getattr(rowsi, "column_type_nullable", None)
+    precision_scale = getattr(rowsi, "column_type_precision_scale", None)
+    out: list[ColumnType] = []
+    for i, name in enumerate(names):
+        ci = ColumnType(name)
+        out.append(ci)
+        if scan_type is not None:
+            ci._scan_type = scan_type(i)
+        if type_name is not None:
+            ci._database_type = type_name(i)
+        if length is not None:
+            ci._length, ci._has_length = length(i)
+        if nullable is not None:
+            ci._nullable, ci._has_nullable = nullable(i)
+        if precision_scale is not None:
+            ci._precision, ci._scale, ci._has_precision_scale = precision_scale(i)
+    return out
+
+
+class Row:
+    """The result of calling query_row to select a single row."""
+
+    __slots__ = ("_err", "_rows")
+
+    def __init__(self, rows: Rows | None, err: BaseException | None) -> None:
+        # One of these two will be set:
+        self._err = err  # deferred error for easy chaining
+        self._rows = rows
+
+    def scan(self, *dest: Any) -> tuple[Any, ...]:
+        """Convert the columns of the matched row to dest and return them; see
+        :meth:`Rows.scan`. If more than one row matches the query, scan uses the
+        first row and discards the rest. If no row matches, raise NoRowsError.
+        """
+        if self._err is not None:
+            raise self._err
+        rows = self._rows
+        assert rows is not None
+
+        # For now we need to defensively clone all bytes that the driver
+        # returned (not permitting RawBytes in Rows.scan), since we're about to
+        # close the Rows when we return from this function.
+        try:
+            if RawBytes in dest:
+                raise Error("sql: RawBytes isn't allowed on Row.Scan")
+
+            if not rows.next():
+                err = rows.err()
+                if err is not None:
+                    raise err
+                raise NoRowsError()
+            values = rows.scan(*dest)
+        except BaseException:
+            try:
+                rows.close()
+            except Exception:
+                pass
+            raise
+        # Make sure the query can be processed to completion with no errors.
+        rows.close()
+        return values
+
+    def err(self) -> BaseException | None:
+        """Return the error, if any, that was encountered while running the query,
+        for wrapping packages to check without calling scan."""
+        return self._err
+
+
+@runtime_checkable
+class Result(Protocol):
+    """A Result summarizes an executed SQL command."""
+
+    def last_insert_id(self) -> int:
+        """Return the integer generated by the database in response to a command,
+        typically from an "auto increment" column when inserting a new row. Not
+        all databases support this feature."""
+        ...
+
+    def rows_affected(self) -> int:
+        """Return the number of rows affected by an update, insert, or delete. Not
+        every database or database driver may support this."""
+        ...
+
+
+class _DriverResult:
+    __slots__ = ("_lock", "_resi")
+
+    def __init__(self, lock: threading.Lock, resi: driver.Result) -> None:
+        self._lock = lock  # the _DriverConn's lock
+        self._resi = resi
+
+    def last_insert_id(self) -> int:
+        with self._lock:
+            return self._resi.last_insert_id()
+
+    def rows_affected(self) -> int:
+        with self._lock:
+            return self._resi.rows_affected()
+
+
+_T = TypeVar("_T")
+
+_BACKGROUND = _ctx.background()

@@ -1,0 +1,204 @@
+"""Helpers of the translated sql_test.go: newTestDB, closeDB, waitCondition and the rest.
+
+Go defines them at the top of sql_test.go; the tests import them from here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import fakedb
+from dbsql import sql
+from dbsql.sql import DB, Rows
+from fakedb import fakedb as fdb
+
+# pollDuration is an arbitrary interval to wait between checks when polling for
+# a condition to occur.
+POLL_DURATION = 0.005
+
+FAKE_DB_NAME = "foo"
+
+CHRIS_BIRTHDAY = datetime.datetime.fromtimestamp(123456789, tz=datetime.UTC)
+
+# The driver flavours newer upstream runs most tests with: a bare driver.Conn
+# with no optional interfaces, the fake connector, and rows implementing
+# RowsColumnScanner.
+FLAVORS = ("basic", "default", "scancols")
+
+
+def new_test_db(name: str, flavor: str = "default") -> DB:
+    return new_test_db_connector(fakedb.FakeConnector(name=FAKE_DB_NAME, flavor=flavor), name)
+
+
+def new_test_db_connector(fc: fakedb.FakeConnector, name: str) -> DB:
+    fc.name = FAKE_DB_NAME
+    db = sql.open_db(fc)
+    try:
+        db.exec("WIPE")
+    except Exception as e:
+        pytest.fail(f"exec wipe: {e}")
+    if name == "people":
+        exec_(db, "CREATE|people|name=string,age=int32,photo=blob,dead=bool,bdate=datetime")
+        exec_(db, "INSERT|people|name=Alice,age=?,photo=APHOTO", 1)
+        exec_(db, "INSERT|people|name=Bob,age=?,photo=BPHOTO", 2)
+        exec_(db, "INSERT|people|name=Chris,age=?,photo=CPHOTO,bdate=?", 3, CHRIS_BIRTHDAY)
+    if name == "magicquery":
+        # Magic table name and column, known by fakedb.
+        exec_(db, "CREATE|magicquery|op=string,millis=int32")
+        exec_(db, "INSERT|magicquery|op=sleep,millis=10")
+    if name == "tx_status":
+        # Magic table name and column, known by fakedb.
+        exec_(db, "CREATE|tx_status|tx_status=string")
+        exec_(db, "INSERT|tx_status|tx_status=invalid")
+    return db
+
+
+def exec_(db: DB, query: str, *args: Any) -> None:
+    """Go's exec(t, db, query, args...): fail the test if the exec fails."""
+    try:
+        db.exec(query, *args)
+    except Exception as e:
+        pytest.fail(f"Exec of {query!r}: {e!r}")
+
+
+def close_db(db: DB) -> None:
+    errors: list[str] = []
+
+    def hook(_: fdb.FakeConn, err: BaseException | None) -> None:
+        if err is not None:
+            errors.append(f"Error closing fakeConn: {err!r}")
+
+    fdb.set_hook_post_close_conn(hook)
+    try:
+        with db._mu:
+            for i, dc in enumerate(db._free_conn):
+                n = len(dc._open_stmt or {})
+                if n > 0:
+                    # Just a sanity check. This is legal in general, but if we
+                    # make the tests clean up their statements first, then we
+                    # can safely verify this is always zero here, and any other
+                    # value is a leak.
+                    errors.append(
+                        f"while closing db, freeConn {i}/{len(db._free_conn)} had {n} open stmts; want 0"
+                    )
+        try:
+            db.close()
+        except Exception as e:
+            pytest.fail(f"error closing DB: {e!r}")
+
+        num_open = [0]
+
+        def closed() -> bool:
+            num_open[0] = num_open_conns(db)
+            return num_open[0] == 0
+
+        if not wait_condition(closed):
+            pytest.fail(f"{num_open[0]} connections still open after closing DB")
+    finally:
+        fdb.set_hook_post_close_conn(None)
+    if errors:
+        pytest.fail("\n".join(errors))
+
+
+def num_prepares(db: DB) -> int:
+    """Assumes that db has exactly 1 idle conn and returns its count of calls to prepare."""
+    n = len(db._free_conn)
+    if n != 1:
+        pytest.fail(f"free conns = {n}; want 1")
+    return fakedb.fake_conn_of(db._free_conn[0]._ci).num_prepare
+
+
+def num_deps(db: DB) -> int:
+    with db._mu:
+        return len(db._dep)
+
+
+def num_deps_poll(db: DB, want: int) -> int:
+    """Dependencies are closed via callbacks, so this polls waiting for num_deps
+    to fall to want."""
+    n = [0]
+
+    def cond() -> bool:
+        n[0] = num_deps(db)
+        return n[0] <= want
+
+    wait_condition(cond)
+    return n[0]
+
+
+def num_free_conns(db: DB) -> int:
+    with db._mu:
+        return len(db._free_conn)
+
+
+def num_open_conns(db: DB) -> int:
+    with db._mu:
+        return db._num_open
+
+
+def clear_all_conns(db: DB) -> None:
+    """Close all connections in db."""
+    db.set_max_idle_conns(0)
+    g, w = num_free_conns(db), 0
+    assert g == w, f"free conns = {g}; want {w}"
+    n = num_deps_poll(db, 0)
+    assert n == 0, f"number of dependencies = {n}; expected 0: {dump_deps(db)}"
+
+
+def dump_deps(db: DB) -> str:
+    lines: list[str] = []
+    seen: set[int] = set()
+
+    def dump_dep(depth: int, dep: Any) -> None:
+        seen.add(id(dep))
+        for k in db._dep.get(dep, {}):
+            lines.append(
+                f"{'  ' * depth}{type(dep).__name__} ({id(dep):#x}) waiting for -> "
+                f"{type(k).__name__} ({id(k):#x})"
+            )
+            if k in db._dep and id(k) not in seen:
+                dump_dep(depth + 1, k)
+
+    for fc in list(db._dep):
+        dump_dep(0, fc)
+    return "\n".join(lines)
+
+
+def wait_condition(fn: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll fn until it reports True or the deadline passes; report whether it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if fn():
+            return True
+        if deadline - time.monotonic() < POLL_DURATION:
+            return False
+        time.sleep(POLL_DURATION)
+
+
+def wait_for_free(db: DB, want: int) -> None:
+    """Check num_free_conns until either it equals want or the wait time elapses."""
+    num_free = [0]
+
+    def cond() -> bool:
+        num_free[0] = num_free_conns(db)
+        return num_free[0] == want
+
+    if not wait_condition(cond):
+        pytest.fail(f"free conns after hitting EOF = {num_free[0]}; want {want}")
+
+
+def wait_for_rows_close(rows: Rows) -> None:
+    def cond() -> bool:
+        rows._closemu.rlock()
+        try:
+            return rows._closed
+        finally:
+            rows._closemu.runlock()
+
+    if not wait_condition(cond):
+        pytest.fail("failed to close rows")
