@@ -1834,6 +1834,13 @@ def open(driver_name: str, data_source_name: str) -> DB:  # noqa: A001
     with _drivers_mu:
         driveri = _drivers.get(driver_name)
     if driveri is None:
+        # Beyond Go: the drivers shipped with dbsql and those that installed
+        # packages declare in the entry-point group "dbsql.drivers" are found
+        # without an import (see dbsql.drivers).
+        from dbsql.drivers import _find_driver
+
+        driveri = _find_driver(driver_name)
+    if driveri is None:
         raise ValueError(f"sql: unknown driver {_go_quote(driver_name)} (forgotten import?)")
 
     open_connector = getattr(driveri, "open_connector", None)
