@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest
 
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dbsql fakedb tests benchmarks
 	$(VENV)/bin/ruff format --check dbsql fakedb tests benchmarks
