@@ -72,8 +72,9 @@ class ConversionError(Error, ValueError):
         self.dest = dest
 
 
-# Go's errNilPtr ("destination pointer is nil") has no Python twin: a scan
-# destination is a type, a Scanner or a Ref, never a nil pointer.
+# Go's errNilPtr: a scan destination that is None (Go's nil pointer, as in
+# TestQueryRowNilScanDest) fails with this message.
+_ERR_NIL_PTR = "destination pointer is nil"  # embedded in descriptive error
 
 
 def _describe_named_value(nv: driver.NamedValue) -> str:
@@ -430,6 +431,8 @@ def _convert_assign_non_type(dest: Any, src: Any, rows: Any) -> Any:
     """_convert_assign_rows for a destination that is not a type: a T | None
     union, a Scanner class subscripted (``Null[int]``), a Scanner instance or a
     decimal composer instance."""
+    if dest is None:
+        raise ConversionError(_ERR_NIL_PTR, value=src, dest=dest)
     origin = get_origin(dest)
     if origin is typing.Union or origin is types.UnionType:
         inner = _nullable_inner(dest)

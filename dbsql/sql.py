@@ -1340,6 +1340,8 @@ class DB:
                 except driver.BadConnError:
                     conn._close_quiet()
                     raise
+                except Exception:
+                    pass  # Go ignores any other error from ResetSession.
             return conn
 
         # Out of free connections or we were asked not to use one. If we're not
@@ -1421,6 +1423,8 @@ class DB:
         except driver.BadConnError:
             conn._close_quiet()
             raise
+        except Exception:
+            pass  # Go ignores any other error from ResetSession.
         return conn
 
     # noteUnusedDriverStatement notes that ds is no longer used and should be
@@ -2296,6 +2300,12 @@ class Conn:
         # done, all operations fail with ConnDoneError.
         self._done = False
         self._done_lock = threading.Lock()
+        # release_conn_cache is a cache of _closemu_runlock_cond_release_conn
+        # to save allocations when handed out by _grab_conn (a bound method is
+        # a new object on every attribute access).
+        self._release_conn_cache: Callable[[BaseException | None], None] = (
+            self._closemu_runlock_cond_release_conn
+        )
 
     def __enter__(self) -> Conn:
         return self
@@ -2315,7 +2325,7 @@ class Conn:
         if dc is None:  # closed between the check and the lock
             self._closemu.runlock()
             raise ConnDoneError()
-        return dc, self._closemu_runlock_cond_release_conn
+        return dc, self._release_conn_cache
 
     def _db_or_done(self) -> DB:
         db = self._db
@@ -3052,14 +3062,15 @@ class Stmt:
                 self._cgds = None
 
             db = self._db
-            assert db is not None
             if self._cg is None:
+                assert db is not None
                 db._remove_dep(self, self)
                 return
 
             if self._parent_stmt is not None:
                 # If parent_stmt is set, we must not close txds since it's
                 # stored in the css array of the parent_stmt.
+                assert db is not None
                 db._remove_dep(self._parent_stmt, self)
                 return
             assert txds is not None
@@ -3231,7 +3242,10 @@ class Rows:
         finally:
             self._closemu.runlock()
         if do_close:
-            self.close()
+            try:
+                self.close()
+            except Exception:
+                pass  # Go ignores Close's error here; err() reports it.
             if not ok:
                 self._hit_eof = True
         return ok
@@ -3311,7 +3325,10 @@ class Rows:
                 self._closemu.runlock()
         finally:
             if do_close:
-                self.close()
+                try:
+                    self.close()
+                except Exception:
+                    pass  # Go ignores Close's error here; err() reports it.
 
     def err(self) -> BaseException | None:
         """Return the error, if any, that was encountered during iteration.
@@ -3423,19 +3440,16 @@ class Rows:
                     self._closemu_runlock_if_held_by_scan()
                     raise self._scan_error(i, e) from e
             return tuple(out)
+        out = []
+        i = 0
         try:
-            return tuple([_convert_assign_rows(d, sv, self) for d, sv in zip(dest, lastcols, strict=True)])
+            for sv in lastcols:
+                out.append(_convert_assign_rows(dest[i], sv, self))
+                i += 1
         except Exception as e:
-            # Find the failing column again (the fast path above does not
-            # track it) to name it in the error.
-            for i, (d, sv) in enumerate(zip(dest, lastcols, strict=True)):
-                try:
-                    _convert_assign_rows(d, sv, self)
-                except Exception as e2:
-                    self._closemu_runlock_if_held_by_scan()
-                    raise self._scan_error(i, e2) from e2
             self._closemu_runlock_if_held_by_scan()
-            raise self._scan_error(len(dest) - 1, e) from e
+            raise self._scan_error(i, e) from e
+        return tuple(out)
 
     def _scan_error(self, i: int, err: BaseException) -> ScanError:
         try:

@@ -145,9 +145,14 @@ __all__ = [
 # time.ParseDuration and strconv.Atoi, which fakedb's behaviour depends on.
 
 
-class FakePanic(Exception):
+class FakePanic(BaseException):
     """A Go panic in fakedb (``PANIC|<method>|`` or a misuse such as closing a
-    statement of a closed conn). The message is Go's panic value."""
+    statement of a closed conn). The message is Go's panic value.
+
+    It is a BaseException, not an Exception: the sql layer drops the *errors*
+    (Exceptions) of some calls, as Go ignores their returned error (a deferred
+    statement close), but a panic must still propagate, as Go's does.
+    """
 
 
 class FakeDBError(Exception):
