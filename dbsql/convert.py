@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, get_args, get_origin, runtime_checkable
 
 from dbsql import driver
-from dbsql.driver.types import _quote, _type_name
+from dbsql.driver.types import _is_valuer, _quote, _type_name
 from dbsql.sql import (
     Error,
     Float32,
@@ -115,7 +115,7 @@ class _CCChecker:
         # First, see if the value itself knows how to convert itself to a
         # driver type. For example, a NullString struct changing into a string
         # or None.
-        if isinstance(nv.value, driver.Valuer):
+        if _is_valuer(nv.value):
             sv = _call_valuer_value(nv.value)
             if not driver.is_value(sv):
                 raise TypeError(f"non-subset type {_type_name(sv)} returned from Value")
@@ -169,13 +169,12 @@ def _driver_args_conn_locked(
     # Check all types of interfaces from the start. Drivers may opt to use the
     # NamedValueChecker for special argument types, then raise
     # driver.SkipError to pass it along to the column converter.
-    nvc: Any = None
-    if isinstance(si, driver.NamedValueChecker):
-        nvc = si
-    elif isinstance(ci, driver.NamedValueChecker):
-        nvc = ci
+    # (Go's type assertions; getattr is the fast Python twin of a protocol check.)
+    nvc_check: Callable[[driver.NamedValue], None] | None = getattr(si, "check_named_value", None)
+    if nvc_check is None:
+        nvc_check = getattr(ci, "check_named_value", None)
     cci: driver.ColumnConverter | None = None
-    if isinstance(si, driver.ColumnConverter):
+    if getattr(si, "column_converter", None) is not None:
         cci = si
         cc.cci = cci
 
@@ -203,9 +202,9 @@ def _driver_args_conn_locked(
         # should the Column Converter be used in the retry.
         checker: Callable[[driver.NamedValue], None] = _default_check_named_value
         next_cc = False
-        if nvc is not None:
+        if nvc_check is not None:
             next_cc = cci is not None
-            checker = nvc.check_named_value
+            checker = nvc_check
         elif cci is not None:
             checker = cc.check_named_value
 

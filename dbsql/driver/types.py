@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import re
+import uuid
 from typing import Any, Protocol, TypeAlias, _ProtocolMeta, runtime_checkable
 
 import attrs
@@ -87,6 +88,20 @@ class Valuer(Protocol, metaclass=_ValuerMeta):
     def value(self) -> Value:
         """Returns a driver Value (raises on error). ``value`` must not panic."""
         ...
+
+
+# The types that are never Valuers: checked first so the common case costs one
+# set lookup instead of a protocol check.
+_PLAIN_TYPES = frozenset(
+    {type(None), int, float, bool, str, bytes, bytearray, datetime.datetime, decimal.Decimal}
+)
+
+
+def _is_valuer(v: Any) -> bool:
+    """``isinstance(v, Valuer)``, fast: a callable ``value`` on an instance."""
+    if type(v) in _PLAIN_TYPES or isinstance(v, type):
+        return False
+    return callable(getattr(v, "value", None))
 
 
 # --- formatting helpers (Go's %T, %v, %q and reflect.Kind) ---
@@ -401,8 +416,9 @@ class _DefaultConverter:
     return a Value. As a fallback, the provided argument's base type is used to convert
     it to a Value: int subclasses (IntEnum...) are converted to int (which must fit in
     64 bits), float subclasses to float, and str, bytes and datetime subclasses to
-    themselves; bytearray, memoryview and other byte buffers become bytes. ``None``
-    (Go's nil pointer) is a None Value. Other types are an error.
+    themselves; bytearray, memoryview and other byte buffers become bytes; a
+    ``uuid.UUID`` becomes its text form (Go 1.27). ``None`` (Go's nil pointer) is a
+    None Value. Other types are an error.
     """
 
     __slots__ = ()
@@ -417,7 +433,7 @@ class _DefaultConverter:
         if is_value(v):
             return v
 
-        if isinstance(v, Valuer):
+        if _is_valuer(v):
             sv = _call_valuer_value(v)
             if not is_value(sv):
                 raise TypeError(
@@ -427,6 +443,10 @@ class _DefaultConverter:
             return sv
         # For now, continue to prefer the Valuer interface over the decimal decompose
         # interface. (Go's decimalDecompose is decimal.Decimal, already a Value above.)
+
+        # Go 1.27 binds a uuid.UUID natively: its text form.
+        if isinstance(v, uuid.UUID):
+            return str(v)
 
         # Go's reflect.Pointer kind: None was a Value above; Python has no other
         # pointer to dereference.
