@@ -202,3 +202,10 @@ def wait_for_rows_close(rows: Rows) -> None:
 
     if not wait_condition(cond):
         pytest.fail("failed to close rows")
+
+
+def not_basic(lacks: str) -> pytest.MarkDecorator:
+    """Run a test on the flavours that have a driver feature the "basic" flavour
+    lacks (``lacks`` names it): "default" and "scancols" only."""
+    del lacks  # documents the reason at the call site
+    return pytest.mark.parametrize("flavor", ["default", "scancols"])

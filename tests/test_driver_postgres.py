@@ -438,7 +438,7 @@ def test_connection_broken_mid_query_is_discarded(db: dbsql.DB) -> None:
     assert backend_pid(db) != pid
 
 
-def test_ping(db: dbsql.DB) -> None:
+def test_postgres_ping(db: dbsql.DB) -> None:
     db.ping()
     ctx, cancel = context.with_cancel(context.background())
     db.ping_context(ctx)

@@ -28,6 +28,7 @@ from tests.sqltest import (
     exec_,
     new_test_db,
     new_test_db_connector,
+    not_basic,
     num_free_conns,
     num_prepares,
     wait_condition,
@@ -310,9 +311,8 @@ def test_unsupported_options(flavor: str) -> None:
         close_db(db)
 
 
+@not_basic("RowsNextResultSet")
 def test_multi_result_set_query(flavor: str) -> None:
-    if flavor == "basic":
-        pytest.skip("basic lacks RowsNextResultSet")
     db = new_test_db("people", flavor)
     try:
         prepares0 = num_prepares(db)
@@ -357,9 +357,8 @@ def test_multi_result_set_query(flavor: str) -> None:
         close_db(db)
 
 
+@not_basic("named parameters (no context-aware Stmt)")
 def test_query_named_arg(flavor: str) -> None:
-    if flavor == "basic":
-        pytest.skip("basic lacks named parameters (no context-aware Stmt)")
     db = new_test_db("people", flavor)
     try:
         prepares0 = num_prepares(db)
@@ -514,9 +513,8 @@ def test_rows_columns(flavor: str) -> None:
         close_db(db)
 
 
+@not_basic("RowsColumnTypeScanType")
 def test_rows_column_types(flavor: str) -> None:
-    if flavor == "basic":
-        pytest.skip("basic lacks RowsColumnTypeScanType")
     db = new_test_db("people", flavor)
     try:
         try:
@@ -799,9 +797,8 @@ def test_bogus_prebound_parameters(flavor: str) -> None:
         close_db(db)
 
 
+@not_basic("ColumnConverter")
 def test_exec(flavor: str) -> None:
-    if flavor == "basic":
-        pytest.skip("basic lacks ColumnConverter")
     db = new_test_db("foo", flavor)
     try:
         exec_(db, "CREATE|t1|name=string,age=int32,dead=bool")

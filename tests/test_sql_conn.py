@@ -41,6 +41,7 @@ from tests.sqltest import (
     dump_deps,
     exec_,
     new_test_db,
+    not_basic,
     num_deps_poll,
     num_free_conns,
     num_open_conns,
@@ -228,12 +229,11 @@ def test_conn_tx(flavor: str, t_context: Context) -> None:
             pytest.fail(f"got {select_name!r} want {insert_name!r}")
 
 
+@not_basic("driver.Validator (is_valid)")
 def test_conn_is_valid(flavor: str) -> None:
     """A database connection that should be discarded is actually discarded and
     does not re-enter the connection pool. If the is_valid method of FakeConn is
     removed, this test will fail."""
-    if flavor == "basic":
-        pytest.skip("basic lacks driver.Validator (is_valid)")
     with ExitStack() as defer:
         db = new_test_db("people", flavor)
         defer.callback(close_db, db)
@@ -392,6 +392,7 @@ class _NullTestSpec(NamedTuple):
     rows: tuple[_NullTestRow, _NullTestRow, _NullTestRow, _NullTestRow, _NullTestRow, _NullTestRow]
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_string_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullstring",
@@ -408,6 +409,7 @@ def test_null_string_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_int64_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullint64",
@@ -424,6 +426,7 @@ def test_null_int64_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_int32_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullint32",
@@ -440,6 +443,7 @@ def test_null_int32_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_int16_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullint16",
@@ -456,6 +460,7 @@ def test_null_int16_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_byte_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullbyte",
@@ -472,6 +477,7 @@ def test_null_byte_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_float64_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullfloat64",
@@ -488,6 +494,7 @@ def test_null_float64_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_bool_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullbool",
@@ -504,6 +511,7 @@ def test_null_bool_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("driver.ColumnConverter")
 def test_null_time_param(flavor: str) -> None:
     # Go's zero time.Time is None in NullTime. Go's 11 nanoseconds are 11
     # microseconds here: datetime has no finer resolution.
@@ -526,9 +534,6 @@ def test_null_time_param(flavor: str) -> None:
 
 
 def _null_test_run(spec: _NullTestSpec, flavor: str) -> None:
-    if flavor == "basic":
-        # The NOT NULL check of row 6 is the statement's column converter.
-        pytest.skip("basic lacks driver.ColumnConverter")
     with ExitStack() as defer:
         db = new_test_db("", flavor)
         defer.callback(close_db, db)

@@ -45,6 +45,7 @@ from tests.sqltest import (
     close_db,
     exec_,
     new_test_db,
+    not_basic,
     wait_condition,
     wait_for_free,
     wait_for_rows_close,
@@ -221,10 +222,6 @@ class _NullTestSpec(NamedTuple):
 
 
 def _null_test_run(spec: _NullTestSpec, flavor: str) -> None:
-    if flavor == "basic":
-        pytest.skip(
-            "basic lacks ColumnConverter (the NOT NULL column rejects NULL in its column converter)"
-        )
     db = new_test_db("", flavor)
     try:
         exec_(
@@ -287,6 +284,7 @@ def _null_test_run(spec: _NullTestSpec, flavor: str) -> None:
         close_db(db)
 
 
+@not_basic("ColumnConverter (the NOT NULL column rejects NULL in its column converter)")
 def test_generic_null_string_param(flavor: str) -> None:
     spec = _NullTestSpec(
         "nullstring",
@@ -303,6 +301,7 @@ def test_generic_null_string_param(flavor: str) -> None:
     _null_test_run(spec, flavor)
 
 
+@not_basic("ColumnConverter (the NOT NULL column rejects NULL in its column converter)")
 def test_null_uuid_param(flavor: str) -> None:
     """Written from UPSTREAM-DELTA.md (scanning into a UUID, Go 1.27; newer
     fakedb's "uuid" and "nulluuid" columns), after TestNullTimeParam."""
@@ -342,12 +341,10 @@ class _AlwaysErrValuer:
         raise _EmptyValueError()
 
 
+@not_basic(
+    "ExecerContext and QueryerContext (its arguments are converted only  after the statement is prepared, which fails first on the missing table)"
+)
 def test_driver_args_wraps_errors(flavor: str) -> None:
-    if flavor == "basic":
-        pytest.skip(
-            "basic lacks ExecerContext and QueryerContext (its arguments are converted only "
-            "after the statement is prepared, which fails first on the missing table)"
-        )
     db = new_test_db("people", flavor)
     try:
         # exec

@@ -31,6 +31,7 @@ from tests.sqltest import (
     dump_deps,
     exec_,
     new_test_db,
+    not_basic,
     num_deps_poll,
     num_free_conns,
     wait_condition,
@@ -1279,11 +1280,8 @@ def test_issue20160(flavor: str) -> None:
 # it will panic with on the nil ref.
 #
 # See https://golang.org/cl/35550 .
+@not_basic("ConnPrepareContext")
 def test_issue18719(flavor: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    if flavor == "basic":
-        # The fallback for a Conn without ConnPrepareContext checks the context
-        # after preparing, so the canceled query fails instead of running.
-        pytest.skip("basic lacks ConnPrepareContext")
     db = new_test_db("people", flavor)
     try:
         ctx, cancel = ctxmod.with_cancel(ctxmod.background())

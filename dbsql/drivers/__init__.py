@@ -19,6 +19,7 @@ registered twice is an error.
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 import types
 from importlib import metadata
@@ -77,3 +78,20 @@ def _find_driver(name: str) -> driver.Driver | None:
             sql.register(name, drv)
             return drv
         return None
+
+
+class _DriversModule(types.ModuleType):
+    """This package, callable as Go's ``sql.Drivers()``.
+
+    ``dbsql.drivers`` is both this package (``dbsql.drivers.dbapi``...) and the
+    function :func:`dbsql.sql.drivers`: once a submodule is imported Python binds
+    the package to that name, so the package answers the call.
+    """
+
+    def __call__(self) -> list[str]:
+        from dbsql import sql
+
+        return sql.drivers()
+
+
+sys.modules[__name__].__class__ = _DriversModule
