@@ -17,9 +17,10 @@ demo: $(STAMP)
 	$(PY) examples/demo.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check dbsql fakedb tests benchmarks
-	$(VENV)/bin/ruff format --check dbsql fakedb tests benchmarks
+	$(VENV)/bin/ruff check dbsql fakedb tests benchmarks examples
+	$(VENV)/bin/ruff format --check dbsql fakedb tests benchmarks examples
 	$(VENV)/bin/mypy --strict dbsql fakedb tests
+	MYPYPATH=examples $(VENV)/bin/mypy --strict examples benchmarks
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
