@@ -13,11 +13,16 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import logging
+import os
 import random
 import struct
 import threading
 import time
+import traceback
 import uuid
+import warnings
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_args, runtime_checkable
 
@@ -950,6 +955,9 @@ class DB:
         # Total number of connections closed due to max connection lifetime limit.
         self._max_lifetime_closed = 0
         self._stopped = False  # the opener was told to stop (Go's stop func)
+        # Beyond Go: opt-in leak detection (see set_leak_threshold).
+        self._leaks: _LeakTracker | None = None
+        _all_dbs.add(self)
 
     def __enter__(self) -> DB:
         return self
@@ -1046,6 +1054,9 @@ class DB:
             except Exception as e:
                 err = e
         self._stop()
+        leaks = self._leaks
+        if leaks is not None:
+            leaks.stop()
         close = getattr(self._connector, "close", None)
         if close is not None:
             try:
@@ -1147,6 +1158,30 @@ class DB:
                 self._cleaner_ch.send()
             self._max_idle_time = s
             self._start_cleaner_locked()
+
+    def set_leak_threshold(self, d: float | datetime.timedelta) -> None:
+        """Log who has held a Conn, Tx or Rows of this DB longer than d (seconds or
+        timedelta); 0 turns it off (the default).
+
+        Beyond Go (after HikariCP's leak detection): while on, each Conn, Tx and
+        Rows records the stack that created it, and one checker thread per DB
+        logs a warning on the ``dbsql.leak`` logger with that stack for each one
+        still open after d. It costs a stack capture per Conn, Tx and Rows, so it
+        is meant for finding leaks, not for always.
+        """
+        s = _seconds(d)
+        if s < 0:
+            raise ValueError(f"sql: set_leak_threshold: d must be >= 0, not {s}")
+        with self._mu:
+            tracker = self._leaks
+            if s == 0:
+                self._leaks = None
+            elif tracker is None or tracker._stopped:
+                self._leaks = _LeakTracker(s)
+            else:
+                tracker.set_threshold(s)
+        if s == 0 and tracker is not None:
+            tracker.stop()
 
     def _start_cleaner_locked(self) -> None:
         """Start the connection cleaner thread if needed."""
@@ -1388,7 +1423,13 @@ class DB:
             # ensure no value has been sent on it after removing.
             with self._mu:
                 deleted = self._conn_requests.delete(del_handle)
-                self._wait_duration += _now_func() - wait_start
+                waited = _now_func() - wait_start
+                self._wait_duration += waited
+                pool_state = (
+                    f"max open {self._max_open}, "
+                    f"{self._num_open - len(self._free_conn)} in use, "
+                    f"{len(self._conn_requests)} other waiting"
+                )
             # If we failed to delete it, that means either the DB was closed or
             # something else grabbed it and sent on it (under db._mu, so it is
             # filled now): give a connection back.
@@ -1396,7 +1437,9 @@ class DB:
                 self._put_conn(req.conn, req.err, False)
             err = ctx.err()
             assert err is not None
-            raise err
+            # Beyond Go: the error keeps the context error's type (Canceled or
+            # DeadlineExceeded) and says why the wait was long.
+            raise _pool_exhausted(err, waited, pool_state) from err
         with self._mu:
             self._wait_duration += _now_func() - wait_start
         if not req.ok:
@@ -1431,6 +1474,8 @@ class DB:
     # closed whenever possible (when c is next not in use), unless c is already
     # closed.
     def _note_unused_driver_statement(self, c: _DriverConn, ds: _DriverStmt) -> None:
+        if c._fork_gen != _fork_gen:
+            return  # the parent process's connection: not ours to touch
         with self._mu:
             if c._in_use:
                 c._on_put.append(ds._close_quiet)
@@ -1449,6 +1494,11 @@ class DB:
             if not dc._validate_connection(reset_session):
                 err = driver.BadConnError()
         self._mu.acquire()
+        if dc._fork_gen != _fork_gen:
+            # Inherited from the parent process: dropped, never closed here (see
+            # _after_fork_in_child).
+            self._mu.release()
+            return
         if not dc._in_use:
             self._mu.release()
             raise RuntimeError("sql: connection returned that was never out")
@@ -1860,6 +1910,16 @@ def _go_quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _pool_exhausted(err: BaseException, waited: float, pool_state: str) -> BaseException:
+    """The context error of a caller that gave up waiting for a connection, of the
+    same type, saying how long it waited and how full the pool was."""
+    msg = f"{err} after waiting {waited:.3f}s for a connection ({pool_state})"
+    try:
+        return type(err)(msg)
+    except Exception:  # an error type that takes other arguments: keep it as is
+        return err
+
+
 # connReuseStrategy determines how DB._conn returns database connections.
 # _ALWAYS_NEW_CONN forces a new connection to the database.
 _ALWAYS_NEW_CONN = 0
@@ -1955,6 +2015,7 @@ class _DriverConn:
         "_queryer",
         "_resetter",
         "_validator",
+        "_fork_gen",
         "__weakref__",
     )
 
@@ -1975,6 +2036,8 @@ class _DriverConn:
         self._returned_at = now  # Time the connection was created or returned.
         # code (with db._mu held) run when conn is next returned
         self._on_put: list[Callable[[], None]] = []
+        # The process generation the connection was opened in (fork safety).
+        self._fork_gen = _fork_gen
         # The driver's optional methods, looked up once (Go's type assertions).
         self._execer_ctx = getattr(ci, "exec_context", None)
         self._execer = getattr(ci, "exec", None)
@@ -2306,6 +2369,12 @@ class Conn:
         self._release_conn_cache: Callable[[BaseException | None], None] = (
             self._closemu_runlock_cond_release_conn
         )
+        leaks = db._leaks
+        self._leak: _Held | None = leaks.track(self) if leaks is not None else None
+
+    def __del__(self) -> None:
+        if not getattr(self, "_done", True):
+            _warn_unclosed(self, self._leak)
 
     def __enter__(self) -> Conn:
         return self
@@ -2435,6 +2504,8 @@ class Conn:
                 raise ConnDoneError()
             self._done = True
 
+        if self._leak is not None:
+            self._leak.done = True
         # Lock around releasing the driver connection to ensure all queries
         # have been stopped before doing so.
         self._closemu.lock()
@@ -2510,6 +2581,12 @@ class Tx:
         self._ctx = ctx
         # Stops the rollback callback registered on ctx (Go's awaitDone goroutine).
         self._stop_await: Callable[[], bool] = _false
+        leaks = db._leaks
+        self._leak: _Held | None = leaks.track(self) if leaks is not None else None
+
+    def __del__(self) -> None:
+        if not getattr(self, "_done", True):
+            _warn_unclosed(self, self._leak)
 
     def __enter__(self) -> Tx:
         return self
@@ -2553,6 +2630,8 @@ class Tx:
     def _close(self, err: BaseException | None) -> None:
         """Return the connection to the pool; must only be called by rollback or
         commit while tx is already canceled and won't be executed concurrently."""
+        if self._leak is not None:
+            self._leak.done = True
         self._release_conn(err)
         self._dc = None
         self._txi = None
@@ -2888,6 +2967,10 @@ class Stmt:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True) and self._sticky_err is None and self._db is not None:
+            _warn_unclosed(self, None)
+
     def exec_context(self, ctx: Context, *args: Any) -> Result:
         """Execute a prepared statement with the given arguments and return a
         Result summarizing the effect of the statement."""
@@ -3158,6 +3241,13 @@ class Rows:
         # lastcols is only used in scan, next, and next_result_set which are
         # expected not to be called concurrently.
         self._lastcols: list[Any] | None = None
+
+        leaks = dc._db._leaks
+        self._leak: _Held | None = leaks.track(self) if leaks is not None else None
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            _warn_unclosed(self, self._leak)
 
     def __enter__(self) -> Rows:
         return self
@@ -3486,6 +3576,8 @@ class Rows:
             if self._closed:
                 return
             self._closed = True
+            if self._leak is not None:
+                self._leak.done = True
 
             if self._lasterr is None:
                 self._lasterr = err
@@ -3724,3 +3816,137 @@ class _DriverResult:
 _T = TypeVar("_T")
 
 _BACKGROUND = _ctx.background()
+
+
+# ---- Beyond Go: leak detection and fork safety ----
+
+_leak_log = logging.getLogger("dbsql.leak")
+
+
+class _Held:
+    """A Conn, Tx or Rows being watched by a _LeakTracker."""
+
+    __slots__ = ("kind", "created_at", "stack", "done", "reported")
+
+    def __init__(self, kind: str, stack: str) -> None:
+        self.kind = kind
+        self.created_at = time.monotonic()
+        self.stack = stack
+        self.done = False  # set when the resource is closed
+        self.reported = False
+
+
+class _LeakTracker:
+    """Watches a DB's Conns, Txs and Rows; one daemon thread logs those held
+    longer than the threshold (DB.set_leak_threshold)."""
+
+    def __init__(self, threshold: float) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._threshold = threshold
+        self._held: list[_Held] = []
+        self._stopped = False
+        threading.Thread(target=self._run, name="dbsql-leaks", daemon=True).start()
+
+    def track(self, obj: object) -> _Held:
+        h = _Held(type(obj).__name__, "".join(traceback.format_stack(limit=16)[:-2]))
+        with self._cond:
+            self._held.append(h)
+        return h
+
+    def set_threshold(self, threshold: float) -> None:
+        with self._cond:
+            self._threshold = threshold
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                threshold = self._threshold
+                self._cond.wait(max(min(threshold / 2, 1.0), 0.001))
+                now = time.monotonic()
+                report: list[tuple[_Held, float]] = []
+                kept: list[_Held] = []
+                for h in self._held:
+                    if h.done:
+                        continue
+                    kept.append(h)
+                    held_for = now - h.created_at
+                    if not h.reported and held_for > self._threshold:
+                        h.reported = True
+                        report.append((h, held_for))
+                self._held = kept
+                for h, held_for in report:
+                    _leak_log.warning(
+                        "dbsql: a %s has been held for %.3fs (leak threshold %gs); it was "
+                        "opened at:\n%s",
+                        h.kind,
+                        held_for,
+                        self._threshold,
+                        h.stack,
+                    )
+
+
+def _warn_unclosed(obj: object, held: _Held | None) -> None:
+    """ResourceWarning for a Conn, Tx, Stmt or Rows collected without close.
+
+    The stack that created it is in the message when leak detection was on;
+    otherwise run with ``python -X tracemalloc`` for the allocation traceback.
+    """
+    try:
+        where = (
+            f"; it was opened at:\n{held.stack}"
+            if held is not None
+            else " (run with -X tracemalloc, or DB.set_leak_threshold, to see where it was opened)"
+        )
+        warnings.warn(
+            f"dbsql: unclosed {type(obj).__name__} {obj!r}{where}",
+            ResourceWarning,
+            stacklevel=2,
+            source=obj,
+        )
+    except Exception:  # never raise from a finalizer (e.g. at interpreter exit)
+        pass
+
+
+# Every DB of this process, for the fork handler.
+_all_dbs: weakref.WeakSet[DB] = weakref.WeakSet()
+
+# The process generation: a connection opened in a parent process is not
+# returned to a child's pool.
+_fork_gen = 0
+
+# Connections inherited by a forked child: kept referenced and never closed, so
+# that nothing the child does (not even garbage collection) closes the parent's
+# connections.
+_fork_orphans: list[object] = []
+
+
+def _after_fork_in_child() -> None:
+    """A DB used in a forked child drops the connections it inherited, without
+    closing them (they belong to the parent), and opens its own."""
+    global _fork_gen
+    _fork_gen += 1
+    for db in list(_all_dbs):
+        # Locks may have been held by threads that do not exist in the child.
+        db._mu = threading.Lock()
+        db._opener_cond = threading.Condition(db._mu)
+        _fork_orphans.extend(db._free_conn)
+        db._free_conn = []
+        # Waiters were threads of the parent: they do not exist here.
+        db._conn_requests = _ConnRequestSet()
+        db._num_open = 0
+        db._opener_pending = 0
+        db._opener_thread = None
+        db._cleaner_ch = None
+        db._dep = {k: v for k, v in db._dep.items() if not isinstance(k, _DriverConn)}
+        if db._leaks is not None and not db._leaks._stopped:
+            db._leaks = _LeakTracker(db._leaks._threshold)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
