@@ -252,6 +252,86 @@ def test_placeholder_split_cached() -> None:
     assert first == ("SELECT ", ", '?', ", " /* cached */")
 
 
+STATE, DATABASE = mysql._STATE, mysql._DATABASE
+
+
+@pytest.mark.parametrize(
+    ("query", "effects"),
+    [
+        # Nothing left beyond the transaction.
+        ("SELECT 1", 0),
+        ("select * from t where x = ?", 0),
+        ("SELECT @@version, @@session.sql_mode", 0),
+        ("SELECT @x", 0),  # reading a user variable
+        ("INSERT INTO t VALUES (?)", 0),
+        ("UPDATE t SET x = 1", 0),
+        ("SELECT x INTO OUTFILE '/tmp/f' FROM t", 0),
+        ("START TRANSACTION", 0),
+        ("BEGIN", 0),
+        ("COMMIT", 0),
+        ("  (SELECT 1)", 0),
+        ("SELECT `temporary`, `get_lock` FROM t", 0),
+        ("SELECT 'SET @x := 1; CREATE TEMPORARY TABLE'", 0),
+        ('SELECT "; USE x"', 0),
+        ("SELECT 1 -- ; SET @a = 1\n", 0),
+        ("SELECT 1 # ; SET @a = 1", 0),
+        ("SELECT /* ; SET @a = 1 */ 1", 0),
+        ("SELECT 'a\\'; SET @x = 1'", 0),  # backslash escapes: one string
+        # Session state.
+        ("SET @x = 1", STATE),
+        ("set session sql_mode = 'ANSI'", STATE),
+        ("SET NAMES latin1", STATE),
+        ("SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE", STATE),
+        ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", STATE),  # the next tx's level
+        ("CREATE TEMPORARY TABLE t (x INT)", STATE),
+        ("DROP TEMPORARY TABLE t", STATE),
+        ("SELECT @x := 1", STATE),
+        ("SELECT 1 INTO @x", STATE),
+        ("SELECT a, b INTO @`x`, @'y' FROM t", STATE),
+        ("PREPARE s FROM 'SELECT 1'", STATE),
+        ("EXECUTE IMMEDIATE 'SET @a = 1'", STATE),
+        ("LOCK TABLES t READ", STATE),
+        ("FLUSH TABLES WITH READ LOCK", STATE),
+        ("SELECT GET_LOCK('a', 1)", STATE),
+        ("CALL p()", STATE),
+        ("DO 1", STATE),
+        ("HANDLER t OPEN", STATE),
+        ("XA START 'x'", STATE),
+        ("BEGIN NOT ATOMIC SELECT 1; END", STATE),
+        ("/*!40101 SET NAMES utf8mb4 */", STATE),  # an executable comment is code
+        ("/*M!100100 SET @a = 1 */", STATE),
+        ("SELECT 1; SET @a = 2", STATE),  # a later statement of several
+        ("SELECT 1--; SET @a = 1", STATE),  # "--" without a space is minus minus
+        ("USE other", DATABASE),
+        ("use `x`; set @a = 1", STATE | DATABASE),
+    ],
+)
+def test_session_effects(query: str, effects: int) -> None:
+    assert mysql._session_effects(query, True) == effects
+
+
+def test_session_effects_no_backslash_escapes() -> None:
+    # With NO_BACKSLASH_ESCAPES 'a\' is a whole string: the SET is a statement.
+    q = "SELECT 'a\\'; SET @x = 1'"
+    assert mysql._session_effects(q, False) == STATE
+    assert mysql._session_effects(q, True) == 0
+
+
+def test_session_effects_cached() -> None:
+    q = "SELECT 1 /* dbsql session effects cached */"
+    mysql._session_effects(q, True)
+    hits = mysql._session_effects.cache_info().hits
+    assert mysql._session_effects(q, True) == 0
+    assert mysql._session_effects.cache_info().hits == hits + 1
+
+
+def test_dsn_reset_session() -> None:
+    # Not given: automatic; true: always; false: never (Go's driver).
+    assert mysql.parse_dsn("root@/test").reset_session is None
+    assert mysql.parse_dsn("root@/test?resetSession=true").reset_session is True
+    assert mysql.parse_dsn("root@/test?resetSession=false").reset_session is False
+
+
 def new_conn_unopened() -> mysql.MySQLConn:
     """A MySQLConn over an unconnected PyMySQL connection, for check_named_value."""
     connector = mysql.MySQLDriver().open_connector("root@/test")
@@ -985,18 +1065,165 @@ def test_user_with_special_password(db: dbsql.DB) -> None:
         db.exec(f"DROP USER IF EXISTS '{user}'@'%'")
 
 
+@pytest.fixture
+def full_resets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the full resets (COM_RESET_CONNECTION + settings) of every MySQLConn:
+    one entry, the connection's thread id, per reset."""
+    calls: list[int] = []
+    orig = mysql.MySQLConn._full_reset
+
+    def counting(self: mysql.MySQLConn, ctx: context.Context) -> None:
+        calls.append(self._raw.server_thread_id[0])
+        orig(self, ctx)
+
+    monkeypatch.setattr(mysql.MySQLConn, "_full_reset", counting)
+    return calls
+
+
 @needs_server
-def test_reset_session_keeps_session_state_by_default() -> None:
+def test_reset_session_clears_state_by_default(full_resets: list[int]) -> None:
+    # The DSN's settings are set again after the reset.
+    d = other_db(
+        "sql_mode=%27ANSI_QUOTES%27", "collation=utf8mb4_bin", "time_zone=%27%2B02%3A00%27"
+    )
+    lock = f"dbsql_my_lock_{uuid.uuid4().hex[:10]}"
+    try:
+        d.set_max_open_conns(1)
+        c = d.conn()
+        (tid,) = c.query_row("SELECT CONNECTION_ID()").scan(int)
+        c.exec("CREATE TEMPORARY TABLE dbsql_my_tmp_default (x INT)")
+        c.exec(
+            "SET @dbsql_my_var = 'leak', sql_mode = '', time_zone = '+05:00',"
+            " collation_connection = utf8mb4_general_ci, autocommit = 0"
+        )
+        assert c.query_row("SELECT GET_LOCK(?, 0)", lock).scan(int) == (1,)
+        c.exec("PREPARE dbsql_my_stmt FROM 'SELECT 1'")
+        c.close()
+        assert full_resets == []  # at the next checkout, not at release
+        with d.conn() as c2:
+            assert full_resets == [tid]
+            assert c2.query_row("SELECT CONNECTION_ID()").scan(int) == (tid,)
+            got = c2.query_row(
+                "SELECT @dbsql_my_var, @@sql_mode, @@time_zone, @@collation_connection,"
+                " @@autocommit, @@in_transaction, IS_FREE_LOCK(?)",
+                lock,
+            ).scan(object, str, str, str, int, int, int)
+            assert got == (None, "ANSI_QUOTES", "+02:00", "utf8mb4_bin", 1, 0, 1)
+            with pytest.raises(Exception, match="1146|doesn't exist"):
+                c2.exec("SELECT * FROM dbsql_my_tmp_default")
+            with pytest.raises(Exception, match="1243|[Uu]nknown prepared statement"):
+                c2.exec("EXECUTE dbsql_my_stmt")
+    finally:
+        d.close()
+
+
+@needs_server
+def test_reset_session_not_after_plain_statements(
+    db: dbsql.DB, table: Callable[[str, str], str], full_resets: list[int]
+) -> None:
+    t = table("plainreset", "id INT PRIMARY KEY")
+    db.set_max_open_conns(1)
+    (tid,) = db.query_row("SELECT CONNECTION_ID()").scan(int)
+    for i in range(3):
+        db.exec(f"INSERT INTO {t} VALUES (?)", i)
+        with db.conn() as c:
+            assert c.query_row(f"SELECT COUNT(*), @@sql_mode FROM {t}").scan(int, str)[0] == i + 1
+        tx = db.begin()
+        tx.exec(f"UPDATE {t} SET id = id WHERE id = ?", i)
+        tx.commit()
+        tx = db.begin_tx(context.background(), dbsql.TxOptions(isolation=dbsql.LEVEL_SERIALIZABLE))
+        tx.rollback()
+        stmt = db.prepare(f"SELECT id FROM {t} WHERE id = ?")
+        assert stmt.query_row(i).scan(int) == (i,)
+        stmt.close()
+    assert full_resets == []
+    # A statement that leaves state (here through a prepared statement): one
+    # reset at the next checkout, none after.
+    stmt = db.prepare("SET @dbsql_my_var = ?")
+    stmt.exec(5)
+    stmt.close()
+    assert full_resets == []
+    assert db.query_row("SELECT @dbsql_my_var").scan(object) == (None,)
+    assert full_resets == [tid]
+    assert db.query_row("SELECT CONNECTION_ID()").scan(int) == (tid,)
+    assert full_resets == [tid]
+
+
+@needs_server
+def test_reset_session_false_keeps_state(full_resets: list[int]) -> None:
     # As Go's driver: only a transaction left open is undone.
-    assert not mysql.parse_dsn("root@/test").reset_session
-    d = other_db("resetSession=false")  # the last value of a parameter wins
+    d = other_db("resetSession=false")
     try:
         d.set_max_open_conns(1)
         with d.conn() as c:
             c.exec("SET @dbsql_my_var = 'kept'")
-        assert d.query_row("SELECT @dbsql_my_var").scan(str) == ("kept",)
+            c.exec("CREATE TEMPORARY TABLE dbsql_my_tmp_kept (x INT) ENGINE=InnoDB")
+            c.exec("START TRANSACTION")
+            c.exec("INSERT INTO dbsql_my_tmp_kept VALUES (1)")
+        with d.conn() as c2:
+            assert c2.query_row("SELECT @dbsql_my_var").scan(str) == ("kept",)
+            assert c2.query_row("SELECT COUNT(*) FROM dbsql_my_tmp_kept").scan(int) == (0,)
+            c2.exec("DROP TEMPORARY TABLE dbsql_my_tmp_kept")
+        assert full_resets == []
     finally:
         d.close()
+
+
+@needs_server
+def test_reset_session_selects_database_again(full_resets: list[int]) -> None:
+    dbname = mysql.parse_dsn(MYSQL_DSN).dbname
+    if not dbname:
+        pytest.skip("the DSN names no database")
+    d = other_db()
+    try:
+        d.set_max_open_conns(1)
+        with d.conn() as c:
+            (tid,) = c.query_row("SELECT CONNECTION_ID()").scan(int)
+            c.exec("USE information_schema")
+        with d.conn() as c:
+            got = c.query_row("SELECT CONNECTION_ID(), DATABASE()").scan(int, str)
+            assert got == (tid, dbname)
+        assert full_resets == []  # USE alone: COM_INIT_DB only
+    finally:
+        d.close()
+    # Without a database in the DSN there is no way back: a new connection.
+    base, q, params = MYSQL_DSN.partition("?")
+    d = dbsql.open("mysql", base[: base.rfind("/") + 1] + q + params)
+    try:
+        d.set_max_open_conns(1)
+        with d.conn() as c:
+            (tid,) = c.query_row("SELECT CONNECTION_ID()").scan(int)
+            c.exec("USE information_schema")
+        with d.conn() as c:
+            got2 = c.query_row("SELECT CONNECTION_ID(), DATABASE()").scan(int, object)
+            assert got2[0] != tid
+            assert got2[1] is None
+        assert d.stats().open_connections == 1
+    finally:
+        d.close()
+
+
+@needs_server
+def test_reset_session_set_transaction_does_not_leak(
+    db: dbsql.DB, table: Callable[[str, str], str]
+) -> None:
+    # SET TRANSACTION outside a transaction applies to the session's next
+    # transaction, even after a ROLLBACK: it must not be the next borrower's.
+    t = table("txlevel", "id INT PRIMARY KEY")
+    db.set_max_open_conns(1)
+    with db.conn() as c:
+        c.exec("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+    with db.conn() as c:
+        c.exec("START TRANSACTION")
+        try:
+            c.query_row(f"SELECT COUNT(*) FROM {t} FOR UPDATE").scan(int)
+            (level,) = c.query_row(
+                "SELECT trx_isolation_level FROM information_schema.innodb_trx"
+                " WHERE trx_mysql_thread_id = CONNECTION_ID()"
+            ).scan(str)
+        finally:
+            c.exec("ROLLBACK")
+    assert level != "SERIALIZABLE"
 
 
 @needs_server

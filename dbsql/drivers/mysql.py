@@ -57,12 +57,12 @@ Parameters (names as in Go, case-sensitive):
 * ``columnsWithAlias`` -- column names are ``table.column``.
 * ``checkConnLiveness`` -- default ``true``: look at the idle socket when a
   connection is reused (see below).
-* ``resetSession`` -- default ``false`` (as Go's driver): when ``true``, a
-  connection reused from the pool is reset with COM_RESET_CONNECTION (MySQL
-  5.7.3+, MariaDB 10.2.4+: drops temporary tables, user variables, session
-  variables, GET_LOCK locks, and rolls back) and the DSN's session settings
-  (character set, autocommit, system variables) are set again: two round trips
-  per checkout.
+* ``resetSession`` -- how a connection reused from the pool is cleaned (see
+  "Transactions, sessions" below). Not given: reset only a session that ran a
+  statement that may have left state in it (cheap when it did not). ``true``:
+  reset every reused session (two round trips per checkout). ``false``: turn
+  the reset off, as Go's driver (only a transaction left open is rolled
+  back; temporary tables, variables and locks stay with the connection).
 * ``maxAllowedPacket`` -- bytes; PyMySQL uses it for LOAD DATA LOCAL only.
 * ``interpolateParams``, ``allowNativePasswords``, ``allowOldPasswords``,
   ``allowCleartextPasswords`` -- accepted and ignored (arguments are always
@@ -123,9 +123,29 @@ asked). ``reset_session`` (when a used connection is taken from the pool)
 checks, without a round trip, that the idle socket has neither been closed by
 the server nor received anything (Go's connCheck; a dead connection raises
 ``BadConnError`` so the pool discards it), and rolls back a transaction left
-open (ours, or one the server reports through SERVER_STATUS_IN_TRANS). Other
-session state (temporary tables, user and session variables) stays with the
-connection, as with Go's driver, unless ``resetSession=true``.
+open (ours, or one the server reports through SERVER_STATUS_IN_TRANS).
+
+Other session state is cleared too. Each statement's text is classified once
+(cached per text, outside literals and comments) by what it may leave in the
+session: SET of any kind (also SET TRANSACTION, which would apply to the next
+borrower's transaction), ``:=`` and ``INTO @var`` user variable assignments,
+TEMPORARY tables, PREPARE, EXECUTE, CALL and DO (which may do anything),
+LOCK, FLUSH, BACKUP, HANDLER, XA, LOAD, ``BEGIN NOT ATOMIC`` and GET_LOCK (the
+check errs on the side of resetting). When such a statement ran since the
+connection was last reset, ``reset_session`` sends COM_RESET_CONNECTION
+(MySQL 5.7.3+, MariaDB 10.2.4+: rolls back; drops temporary tables, user
+variables, prepared statements, HANDLERs, table and GET_LOCK locks; session
+variables back to their global values) and then sets again what the connector
+set on connect: ``SET NAMES charset [COLLATE collation], autocommit=N`` and the
+DSN's system variables (a time zone is one of them: ``time_zone=...``); two
+round trips. A checkout after plain queries costs none. After ``USE`` the DSN's
+database is selected again (COM_INIT_DB), or, when the DSN names none, the
+connection is discarded. Stored functions called from a query are not looked
+into: use ``resetSession=true`` when they change session state.
+``resetSession=true`` resets every reused connection, ``resetSession=false``
+turns the reset off (only the transaction is rolled back), as Go's driver.
+If the server rejects COM_RESET_CONNECTION the connection is discarded (a new
+one takes its place).
 
 When the context of a call can end, a callback is registered with
 ``dbsql.context.after_func``; when the context ends during the call it opens a
@@ -254,7 +274,9 @@ class Config:
     client_found_rows: bool = False
     columns_with_alias: bool = False
     check_conn_liveness: bool = True
-    reset_session: bool = False
+    # resetSession: None (not given) resets a session that may hold state, True
+    # every reused session, False none.
+    reset_session: bool | None = None
     max_allowed_packet: int | None = None
     # Session system variables set on connect, in DSN order: (name, SQL value).
     params: tuple[tuple[str, str], ...] = ()
@@ -653,6 +675,111 @@ def _split_placeholders(query: str, backslash_escapes: bool) -> tuple[str, ...]:
 
 def _count_placeholders(query: str, backslash_escapes: bool = True) -> int:
     return len(_split_placeholders(query, backslash_escapes)) - 1
+
+
+# ---------------------------------------------------------------------------
+# Session state left by a statement.
+
+# What a statement may leave in the session beyond its transaction (bits).
+_STATE = 1  # state COM_RESET_CONNECTION clears: see reset_session
+_DATABASE = 2  # the current database (USE), which COM_RESET_CONNECTION keeps
+
+# Statements (by their first word) that may leave session state: SET (any:
+# even SET TRANSACTION, whose level would apply to the next borrower's first
+# transaction, ROLLBACK or not), prepared statements, code that may do
+# anything (CALL, EXECUTE [IMMEDIATE], DO), table and instance locks, HANDLER,
+# XA transactions (ROLLBACK cannot end them), LOAD DATA (user variables).
+_STATE_FIRST_WORDS = frozenset(
+    {"set", "prepare", "execute", "call", "do", "lock", "flush", "backup", "handler", "xa", "load"}
+)
+# Words that leave session state wherever they are: temporary tables, named
+# locks held by the session.
+_STATE_WORDS = frozenset(
+    {
+        "temporary",
+        "get_lock",
+        "version_tokens_lock_shared",
+        "version_tokens_lock_exclusive",
+        "service_get_read_locks",
+        "service_get_write_locks",
+    }
+)
+_LEX_RE = re.compile(
+    r"""(?P<w>[^\W\d][\w$]*)  # a word
+    |(?P<n>\d[\w$.]*)         # a number (or an identifier that starts with digits)
+    |(?P<v>@@?[\w$.]*)        # @user or @@system variable
+    |:=|;|['"`]|\#|--|/\*
+    """,
+    re.X,
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _session_effects(query: str, backslash_escapes: bool) -> int:
+    """What the statements of query may leave in the session beyond their
+    transaction (``_STATE``, ``_DATABASE`` bits); errs on the side of too much.
+
+    Lexes outside literals, quoted identifiers and comments (``/*! */`` bodies
+    are code) and looks at each statement's first words, at ``:=`` (a user
+    variable assignment), at ``INTO`` together with a ``@user`` variable
+    (``SELECT ... INTO @x``, LOAD DATA), and at TEMPORARY and GET_LOCK.
+    Stored functions called by a query are not seen.
+    """
+    effects = 0
+    words: list[str] = []  # the first two words of the current statement
+    into = uservar = False
+    pos, n = 0, len(query)
+    while True:
+        m = _LEX_RE.search(query, pos)
+        tok = "" if m is None else m.group()
+        if m is None or tok == ";":
+            first = words[0] if words else ""
+            if first == "use":
+                effects |= _DATABASE
+            elif (
+                first in _STATE_FIRST_WORDS
+                or (into and uservar)
+                or (first == "begin" and words[1:2] == ["not"])  # BEGIN NOT ATOMIC ... END
+            ):
+                effects |= _STATE
+            if m is None:
+                return effects
+            words = []
+            into = uservar = False
+            pos = m.end()
+            continue
+        pos = m.end()
+        kind = m.lastgroup
+        if kind == "w":
+            word = tok.lower()
+            if len(words) < 2:
+                words.append(word)
+            if word == "into":
+                into = True
+            elif word in _STATE_WORDS:
+                effects |= _STATE
+        elif kind == "v":
+            uservar = uservar or not tok.startswith("@@")
+        elif kind == "n":
+            pass
+        elif tok == ":=":
+            effects |= _STATE
+        elif tok in ("'", '"', "`"):
+            q = _QUOTED_RE[(tok, backslash_escapes)].match(query, pos)
+            pos = n if q is None else q.end()
+        elif tok == "/*":
+            if query.startswith("!", pos) or query.startswith("M!", pos):
+                # An executable comment: its body (after a version) is code.
+                pos = query.index("!", pos) + 1
+                while pos < n and query[pos].isdigit():
+                    pos += 1
+            else:
+                k = query.find("*/", pos)
+                pos = n if k < 0 else k + 2
+        elif tok == "#" or pos >= n or query[pos].isspace() or ord(query[pos]) < 32:
+            # "#" or "-- " (a space or control character after "--"): to the line end.
+            k = query.find("\n", pos)
+            pos = n if k < 0 else k + 1
 
 
 # ---------------------------------------------------------------------------
@@ -1184,6 +1311,9 @@ class MySQLConn:
         self._closed = False
         self._broken = False
         self._tx: MySQLTx | None = None
+        # What statements run since the last reset_session may have left in
+        # the session (_STATE, _DATABASE bits; see _session_effects).
+        self._dirty = 0
 
     def __repr__(self) -> str:
         c = self._cfg
@@ -1292,7 +1422,17 @@ class MySQLConn:
             raw.next_result()
         return MySQLResult(affected, ids)
 
+    def _note(self, query: str) -> None:
+        """Record what query may leave in the session, for reset_session."""
+        if self._dirty != _STATE | _DATABASE and self._cfg.reset_session is not False:
+            backslash = not (
+                self._raw.server_status & SERVER_STATUS.SERVER_STATUS_NO_BACKSLASH_ESCAPES
+            )
+            self._dirty |= _session_effects(query, backslash)
+
     def _exec(self, ctx: Context, query: str, args: Sequence[driver.NamedValue]) -> MySQLResult:
+        self._note(query)
+
         def run() -> MySQLResult:
             q = _interpolate(self._raw, query, args, self._cfg)
             self._raw.query(q)
@@ -1301,6 +1441,8 @@ class MySQLConn:
         return self._call(ctx, run)
 
     def _query(self, ctx: Context, query: str, args: Sequence[driver.NamedValue]) -> MySQLRows:
+        self._note(query)
+
         def run() -> Any:
             q = _interpolate(self._raw, query, args, self._cfg)
             raw = self._raw
@@ -1398,27 +1540,42 @@ class MySQLConn:
             raise
 
     def reset_session(self, ctx: Context) -> None:
-        """Check the idle connection and roll back a transaction left open."""
+        """Make the session as new for the next borrower, or raise BadConnError.
+
+        The idle socket is checked first (checkConnLiveness). Then, if a
+        statement run since the last reset may have left session state (see
+        ``_session_effects``), or always with ``resetSession=true``, the session
+        is reset with COM_RESET_CONNECTION and the DSN's settings are applied
+        again (``_full_reset``); otherwise a transaction left open is rolled
+        back. After USE the DSN's database is selected again. With
+        ``resetSession=false`` only the transaction is rolled back.
+        """
         self._usable()
         if self._cfg.check_conn_liveness and not self._socket_idle():
             self._discard()
             raise driver.BadConnError()
         raw = self._raw
-        if self._cfg.reset_session:
+        mode = self._cfg.reset_session
+        dirty, self._dirty = self._dirty, 0
+        if mode or (mode is None and dirty & _STATE):
             self._tx = None
             self._full_reset(ctx)
         elif self._tx is not None or raw.server_status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
             self._tx = None
-            try:
-                self._simple(ctx, "ROLLBACK")
-            except driver.BadConnError:
-                raise
-            except Exception as e:
+            self._recover(ctx, lambda: raw.query("ROLLBACK"))
+        if dirty & _DATABASE:
+            dbname = self._cfg.dbname
+            if not dbname:
+                # No way back to "no database selected": drop the connection.
                 self._discard()
-                raise driver.BadConnError() from e
+                raise driver.BadConnError()
+            self._recover(ctx, lambda: raw.select_db(dbname))
 
     def _full_reset(self, ctx: Context) -> None:
-        """COM_RESET_CONNECTION, then the DSN's session settings again."""
+        """COM_RESET_CONNECTION (rolls back; drops temporary tables, user
+        variables, prepared statements, HANDLERs, table and GET_LOCK locks; session
+        variables back to the global values), then what connect set: the character
+        set and collation (SET NAMES), autocommit and the DSN's system variables."""
         cfg = self._cfg
         names = f"NAMES {cfg.charset}" + (f" COLLATE {cfg.collation}" if cfg.collation else "")
         settings = [names, f"autocommit={int(cfg.autocommit)}"]
@@ -1430,8 +1587,13 @@ class MySQLConn:
             raw._read_ok_packet()
             raw.query("SET " + ", ".join(settings))
 
+        self._recover(ctx, run)
+
+    def _recover(self, ctx: Context, fn: Callable[[], object]) -> None:
+        """Run a step of reset_session: any failure discards the connection
+        (BadConnError), as the session cannot be handed on."""
         try:
-            self._call(ctx, run)
+            self._call(ctx, fn)
         except driver.BadConnError:
             raise
         except Exception as e:
