@@ -15,6 +15,13 @@ The Go name of ``benchmark_concurrent_db_exec`` is found by turning each
 Options: ``-b/--bench REGEX`` runs only the benchmarks whose Python or Go name
 matches; ``-t/--benchtime SECONDS`` is the target time of each (default 0.5);
 ``--no-go`` skips Go.
+
+Then the workloads of issue 5 (benchmarks/workloads.py: dbsql beside the raw
+driver and the pools a user would pick, on SQLite and, when
+``DBSQL_TEST_POSTGRES_DSN`` is set, PostgreSQL) print a second table. Their
+options: ``--db``, ``-w/--workloads``, ``--repeats``, ``--quick`` (as
+``python -m benchmarks.workloads`` takes them); ``--no-workloads`` skips them and
+``--workloads-only`` skips the Go benchmarks' table.
 """
 
 from __future__ import annotations
@@ -244,7 +251,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-b", "--bench", default=".", help="regex of the benchmarks to run")
     ap.add_argument("-t", "--benchtime", type=float, default=0.5, help="seconds per benchmark")
     ap.add_argument("--no-go", action="store_true", help="do not run Go's benchmarks")
+    wl = ap.add_argument_group("workloads (benchmarks/workloads.py)")
+    wl.add_argument("--no-workloads", action="store_true", help="do not run the workloads")
+    wl.add_argument("--workloads-only", action="store_true", help="run only the workloads")
+    wl.add_argument("--db", choices=["sqlite", "postgres", "all"], default="all")
+    wl.add_argument("-w", "--workloads", default="", help="e.g. W1,W5 (default: all)")
+    wl.add_argument("--repeats", type=int, default=0, help="default 5 (3 with --quick)")
+    wl.add_argument("--quick", action="store_true", help="short workload runs")
     args = ap.parse_args(argv)
+
+    status = 0 if args.workloads_only else run_go_table(args)
+    if not args.no_workloads:
+        from benchmarks import workloads
+
+        wl_argv = ["--db", args.db, "--repeats", str(args.repeats)]
+        if args.workloads:
+            wl_argv += ["-w", args.workloads]
+        if args.quick:
+            wl_argv.append("--quick")
+        status |= workloads.main(wl_argv)
+    return status
+
+
+def run_go_table(args: argparse.Namespace) -> int:
+    """The table of the ported Go benchmarks (beside Go's own, when Go is found)."""
     pattern = re.compile(args.bench)
 
     benches, broken = discover()

@@ -1,0 +1,196 @@
+"""The pools the workloads (benchmarks/workloads.py) compare dbsql with.
+
+* :class:`MinimalPool`: the floor for pool workloads, a deque of raw DB-API
+  connections under a ``threading.Lock`` with a ``Condition`` to wait on when
+  all of them are checked out;
+* the peers a user would pick instead of dbsql, loaded only when a workload asks
+  for them: SQLAlchemy 2 (:func:`load_sqlalchemy`), DBUtils (:func:`load_dbutils`)
+  and psycopg_pool (:func:`load_psycopg_pool`). A peer that is not installed
+  raises :class:`NotInstalled`, which the runner reports as "not installed".
+
+The peers are imported with :func:`importlib.import_module` and handled as
+``Any``: the benchmarks type-check (``mypy --strict``) whether or not they are
+installed (they are the ``bench`` extra, which ``make lint`` does not install).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections import deque
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+__all__ = [
+    "MinimalPool",
+    "NotInstalled",
+    "load_dbutils",
+    "load_psycopg_pool",
+    "load_sqlalchemy",
+]
+
+# A DB-API 2.0 connection (sqlite3.Connection, psycopg.Connection, ...).
+DBAPIConn = Any
+
+
+class NotInstalled(Exception):
+    """A peer library the workload needs is not installed."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__(f"{package} is not installed (pip install -e '.[bench]')")
+        self.package = package
+
+
+def _import(module: str, package: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise NotInstalled(package) from e
+
+
+class MinimalPool:
+    """The least a thread-safe pool does: reuse idle connections (LIFO), open a
+    new one while fewer than size are open, else wait for one to come back.
+
+    No health checks, no session reset, no lifetime limits, no statistics: the
+    floor that dbsql's pool and the peers' are measured against.
+    """
+
+    def __init__(self, connect: Callable[[], DBAPIConn], size: int) -> None:
+        self._connect = connect
+        self._size = size
+        self._idle: deque[DBAPIConn] = deque()
+        self._open = 0
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+
+    def get(self) -> DBAPIConn:
+        with self._lock:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if self._open < self._size:
+                    self._open += 1
+                    break
+                self._cond.wait()
+        try:
+            return self._connect()
+        except BaseException:
+            with self._lock:
+                self._open -= 1
+                self._cond.notify()
+            raise
+
+    def put(self, conn: DBAPIConn) -> None:
+        with self._lock:
+            self._idle.append(conn)
+            self._cond.notify()
+
+    def fill(self) -> None:
+        """Open all size connections now, so no measured get() opens one."""
+        conns = [self.get() for _ in range(self._size)]
+        for c in conns:
+            self.put(c)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = list(self._idle), deque()
+            self._open -= len(idle)
+        for c in idle:
+            c.close()
+
+
+class SQLAlchemy:
+    """What the workloads use of SQLAlchemy 2: create_engine, text, QueuePool, event."""
+
+    def __init__(self, sa: ModuleType, pool: ModuleType) -> None:
+        self.sa = sa
+        self.version: str = sa.__version__
+        self.QueuePool: Any = pool.QueuePool
+
+    def engine(
+        self,
+        url: str,
+        *,
+        size: int,
+        autocommit: bool,
+        creator: Callable[[], DBAPIConn] | None = None,
+        connect_args: dict[str, Any] | None = None,
+        on_connect: Callable[[DBAPIConn], None] | None = None,
+    ) -> Any:
+        """An Engine whose QueuePool keeps up to size connections and never
+        opens more (max_overflow=0); AUTOCOMMIT isolation when autocommit."""
+        kw: dict[str, Any] = {
+            "poolclass": self.QueuePool,
+            "pool_size": size,
+            "max_overflow": 0,
+            "pool_timeout": 60,
+        }
+        if autocommit:
+            kw["isolation_level"] = "AUTOCOMMIT"
+        if creator is not None:
+            kw["creator"] = creator
+        if connect_args:
+            kw["connect_args"] = connect_args
+        engine = self.sa.create_engine(url, **kw)
+        if on_connect is not None:
+            hook = on_connect
+
+            def listener(dbapi_conn: DBAPIConn, _record: object) -> None:
+                hook(dbapi_conn)
+
+            self.sa.event.listen(engine, "connect", listener)
+        return engine
+
+    def text(self, sql: str) -> Any:
+        return self.sa.text(sql)
+
+
+def load_sqlalchemy() -> SQLAlchemy:
+    sa = _import("sqlalchemy", "SQLAlchemy")
+    if int(str(sa.__version__).split(".")[0]) < 2:
+        raise NotInstalled(f"SQLAlchemy>=2 (found {sa.__version__})")
+    return SQLAlchemy(sa, _import("sqlalchemy.pool", "SQLAlchemy"))
+
+
+class DBUtils:
+    """DBUtils' PooledDB (dbutils.pooled_db)."""
+
+    def __init__(self, mod: ModuleType, version: str) -> None:
+        self._mod = mod
+        self.version = version
+
+    def pooled_db(self, creator: Callable[[], DBAPIConn], size: int) -> Any:
+        """A PooledDB of at most size dedicated connections that blocks when all
+        are in use, with its defaults otherwise (reset=True: a rollback on return;
+        ping=1: checked with ping() when the connection has one)."""
+        return self._mod.PooledDB(
+            creator, mincached=size, maxcached=size, maxconnections=size, blocking=True
+        )
+
+
+def load_dbutils() -> DBUtils:
+    mod = _import("dbutils.pooled_db", "DBUtils")
+    top = _import("dbutils", "DBUtils")
+    return DBUtils(mod, str(getattr(top, "__version__", "?")))
+
+
+class PsycopgPool:
+    """psycopg_pool's ConnectionPool."""
+
+    def __init__(self, mod: ModuleType) -> None:
+        self._mod = mod
+        self.version = str(getattr(mod, "__version__", "?"))
+
+    def pool(self, dsn: str, size: int, *, autocommit: bool) -> Any:
+        """A ConnectionPool of exactly size connections, opened and filled."""
+        p = self._mod.ConnectionPool(
+            dsn, min_size=size, max_size=size, kwargs={"autocommit": autocommit}, open=True
+        )
+        p.wait(timeout=60.0)
+        return p
+
+
+def load_psycopg_pool() -> PsycopgPool:
+    return PsycopgPool(_import("psycopg_pool", "psycopg_pool"))
