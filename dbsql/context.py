@@ -809,12 +809,21 @@ def _to_monotonic(d: datetime.datetime | float) -> float:
     if isinstance(d, datetime.datetime):
         # Aware datetimes are exact; naive ones are local time, as datetime.timestamp().
         return time.monotonic() + (d.timestamp() - time.time())
+    if isinstance(d, bool) or not isinstance(d, int | float):
+        raise TypeError(
+            "context: deadline must be a datetime or a time.monotonic() float, "
+            f"not {type(d).__name__}"
+        )
     return float(d)
 
 
 def _seconds(d: float | datetime.timedelta) -> float:
     if isinstance(d, datetime.timedelta):
         return d.total_seconds()
+    if isinstance(d, bool) or not isinstance(d, int | float):
+        raise TypeError(
+            f"context: timeout must be seconds (float) or timedelta, not {type(d).__name__}"
+        )
     return float(d)
 
 

@@ -377,7 +377,7 @@ def _convert_assign_rows(dest: Any, src: Any, rows: Any) -> Any:
             i64 = _check_int(i, bits) if i is not None else _parse_int(s, bits)
         except _NumError as err:
             raise _parse_error(src, s, dest, err) from None
-        return _make(dest, i64)
+        return _make(dest, i64, src)
     if dk is not None and dk[0] == "u":  # uint8, ..., uint64
         if src is None:
             raise _null_error(dest)
@@ -387,7 +387,7 @@ def _convert_assign_rows(dest: Any, src: Any, rows: Any) -> Any:
             u64 = _check_uint(i, bits) if i is not None else _parse_uint(s, bits)
         except _NumError as err:
             raise _parse_error(src, s, dest, err) from None
-        return _make(dest, u64)
+        return _make(dest, u64, src)
     if dk is not None and dk[0] == "f":  # float32, float64
         if src is None:
             raise _null_error(dest)
@@ -396,14 +396,14 @@ def _convert_assign_rows(dest: Any, src: Any, rows: Any) -> Any:
             f64 = _parse_float(s, 32 if dk == "float32" else 64)
         except _NumError as err:
             raise _parse_error(src, s, dest, err) from None
-        return _make(dest, f64)
+        return _make(dest, f64, src)
     if dk == "string":
         if src is None:
             raise _null_error(dest)
         if isinstance(src, str):
             return _make(dest, src)
         if isinstance(src, (bytes, bytearray, memoryview)):
-            return _make(dest, _decode(src, dest))
+            return _make(dest, _decode(src, dest), src)
 
     # Python only: decimal.Decimal and uuid.UUID destinations.
     if issubclass(dest, decimal.Decimal):
@@ -499,7 +499,10 @@ def _as_string(src: Any) -> str:
         return _format_float(float(src), 32)
     if isinstance(src, float):
         return _format_float(float(src), 64)
-    return str(src)
+    try:
+        return str(src)
+    except Exception as err:  # Go's fmt shows a panicking String method in the text
+        return f"%!v(PANIC=String method: {err})"
 
 
 def _as_bytes(src: Any) -> bytes | None:
@@ -609,9 +612,10 @@ def _type_kind(t: type) -> str | None:
     return None
 
 
-def _make(dest: type, v: Any) -> Any:
+def _make(dest: type, v: Any, src: Any = None) -> Any:
     """The value v as a dest: a plain int or float for the builtin and sized
-    destinations, ``dest(v)`` for a user-defined subclass."""
+    destinations, ``dest(v)`` for a user-defined subclass. src is the driver
+    Value v was converted from, for the error message (default: v)."""
     if dest in _PLAIN_INTS:
         return int(v)
     if dest is float or dest is Float32:
@@ -621,10 +625,12 @@ def _make(dest: type, v: Any) -> Any:
     try:
         return dest(v)
     except Exception as err:  # a user type refusing the value (an IntEnum...)
+        if src is None:
+            src = v
         raise ConversionError(
-            f"converting driver.Value type {_type_name(v)} ({_quote(_as_string(v))})"
+            f"converting driver.Value type {_type_name(src)} ({_quote(_as_string(src))})"
             f" to a {dest.__name__}: {err}",
-            value=v,
+            value=src,
             dest=dest,
         ) from err
 

@@ -27,7 +27,10 @@ def _ctx_driver_prepare(ctx: Context, ci: driver.Conn, query: str) -> driver.Stm
     si = ci.prepare(query)
     err = ctx.err()
     if err is not None:
-        si.close()
+        try:
+            si.close()
+        except Exception:
+            pass  # Go ignores the close error: the context's error is returned.
         raise err
     return si
 
@@ -118,7 +121,10 @@ def _ctx_driver_begin(ctx: Context, opts: TxOptions | None, ci: driver.Conn) -> 
     txi = ci.begin()
     err = ctx.err()
     if err is not None:
-        txi.rollback()
+        try:
+            txi.rollback()
+        except Exception:
+            pass  # Go ignores the rollback error: the context's error is returned.
         raise err
     return txi
 

@@ -170,6 +170,8 @@ def named(name: str, value: Any) -> NamedArg:
             dbsql.named("end", end_time),
         )
     """
+    if not isinstance(name, str):
+        raise TypeError(f"sql: named: name must be a str, not {type(name).__name__}")
     return NamedArg(name=name, value=value)
 
 
@@ -761,15 +763,41 @@ from dbsql.convert import (  # noqa: E402, F401
 _now_func: Callable[[], float] = time.monotonic
 
 
-def _seconds(d: float | datetime.timedelta) -> float:
+def _seconds(d: float | datetime.timedelta, what: str = "duration") -> float:
     """A Go time.Duration argument: seconds as a float, or a timedelta."""
     if isinstance(d, datetime.timedelta):
         return d.total_seconds()
     if isinstance(d, bool) or not isinstance(d, int | float):
-        raise TypeError(
-            f"sql: duration must be seconds (float) or timedelta, not {type(d).__name__}"
-        )
+        raise TypeError(f"sql: {what} must be seconds (float) or timedelta, not {type(d).__name__}")
     return float(d)
+
+
+# Python only: Go's types guarantee these; a wrong type raises a TypeError naming
+# the argument before anything is done (a None ctx would otherwise fail deep in
+# the pool, holding its lock).
+def _check_ctx(ctx: object) -> None:
+    if not isinstance(ctx, Context) and not callable(getattr(ctx, "err", None)):
+        raise TypeError(f"sql: ctx must be a dbsql.context.Context, not {type(ctx).__name__}")
+
+
+def _check_query(query: object) -> None:
+    if not isinstance(query, str):
+        raise TypeError(f"sql: query must be a str, not {type(query).__name__}")
+
+
+def _check_args(ctx: object, query: object) -> None:
+    _check_ctx(ctx)
+    _check_query(query)
+
+
+def _check_opts(opts: object) -> None:
+    if opts is not None and not (hasattr(opts, "isolation") and hasattr(opts, "read_only")):
+        raise TypeError(f"sql: opts must be a TxOptions or None, not {type(opts).__name__}")
+
+
+def _check_int(what: str, n: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"sql: {what} must be an int, not {type(n).__name__}")
 
 
 def _never_done(ctx: Context) -> bool:
@@ -1094,6 +1122,7 @@ class DB:
         new max idle will be reduced to match the max open limit. If n <= 0, no
         idle connections are retained. The default is currently 2.
         """
+        _check_int("set_max_idle_conns: n", n)
         with self._mu:
             if n > 0:
                 self._max_idle_count = n
@@ -1119,6 +1148,7 @@ class DB:
         If max idle is greater than 0 and the new max open is less than it, max
         idle is reduced to match. If n <= 0, there is no limit (the default).
         """
+        _check_int("set_max_open_conns: n", n)
         with self._mu:
             self._max_open = n
             if n < 0:
@@ -1133,7 +1163,7 @@ class DB:
         Expired connections may be closed lazily before reuse. If d <= 0,
         connections are not closed due to a connection's age.
         """
-        s = _seconds(d)
+        s = _seconds(d, "set_conn_max_lifetime: d")
         if s < 0:
             s = 0.0
         with self._mu:
@@ -1149,7 +1179,7 @@ class DB:
         Expired connections may be closed lazily before reuse. If d <= 0,
         connections are not closed due to a connection's idle time.
         """
-        s = _seconds(d)
+        s = _seconds(d, "set_conn_max_idle_time: d")
         if s < 0:
             s = 0.0
         with self._mu:
@@ -1344,6 +1374,7 @@ class DB:
 
     def _conn(self, ctx: Context, strategy: int) -> _DriverConn:
         """Return a newly-opened or cached _DriverConn."""
+        _check_ctx(ctx)
         self._mu.acquire()
         if self._closed:
             self._mu.release()
@@ -1594,6 +1625,7 @@ class DB:
         # statement that's bound to a connection, and to execute this prepared
         # statement we either need to use this connection (if it's free), else
         # get a new connection + re-prepare + execute on that one.
+        _check_query(query)
         dc = self._conn(ctx, strategy)
         return self._prepare_dc(ctx, dc, dc._release_conn, None, query)
 
@@ -1642,6 +1674,7 @@ class DB:
         return self._retry(lambda strategy: self._exec(_BACKGROUND, query, args, strategy))
 
     def _exec(self, ctx: Context, query: str, args: Sequence[Any], strategy: int) -> Result:
+        _check_query(query)
         dc = self._conn(ctx, strategy)
         return self._exec_dc(ctx, dc, dc._release_conn, query, args)
 
@@ -1691,6 +1724,7 @@ class DB:
         return self._retry(lambda strategy: self._query(_BACKGROUND, query, args, strategy))
 
     def _query(self, ctx: Context, query: str, args: Sequence[Any], strategy: int) -> Rows:
+        _check_query(query)
         dc = self._conn(ctx, strategy)
         return self._query_dc(ctx, None, dc, dc._release_conn, query, args)
 
@@ -1790,6 +1824,7 @@ class DB:
         return self.begin_tx(_ctx.background(), None)
 
     def _begin(self, ctx: Context, opts: TxOptions | None, strategy: int) -> Tx:
+        _check_opts(opts)
         dc = self._conn(ctx, strategy)
         return self._begin_dc(ctx, dc, dc._release_conn, opts)
 
@@ -1885,6 +1920,12 @@ def open(driver_name: str, data_source_name: str) -> DB:  # noqa: A001
     threads and maintains its own pool of idle connections. Thus, open should be
     called just once. It is rarely necessary to close a DB.
     """
+    if not isinstance(driver_name, str):
+        raise TypeError(f"sql: open: driver_name must be a str, not {type(driver_name).__name__}")
+    if not isinstance(data_source_name, str):
+        raise TypeError(
+            f"sql: open: data_source_name must be a str, not {type(data_source_name).__name__}"
+        )
     with _drivers_mu:
         driveri = _drivers.get(driver_name)
     if driveri is None:
@@ -2126,6 +2167,17 @@ class _DriverConn:
 
     def _final_close(self) -> None:
         err: BaseException | None = None
+
+        # Beyond Go: a conn closed while in use without being put back (expired
+        # or failing its session reset when taken from the pool) never runs its
+        # on_put, where _note_unused_driver_statement left the close of the
+        # statements it already removed from open_stmt. Close them now (Go
+        # leaks them).
+        with self._db._mu:
+            on_put = self._on_put
+            self._on_put = []
+        for fn in on_put:
+            fn()
 
         # Each _DriverStmt has a lock to the dc. Copy the list out of the dc
         # before calling close on each stmt.
@@ -2404,6 +2456,7 @@ class Conn:
 
     def ping_context(self, ctx: Context) -> None:
         """Verify the connection to the database is still alive."""
+        _check_ctx(ctx)
         dc, release = self._grab_conn(ctx)
         self._db_or_done()._ping_dc(ctx, dc, release)
 
@@ -2413,6 +2466,7 @@ class Conn:
 
     def exec_context(self, ctx: Context, query: str, *args: Any) -> Result:
         """Execute a query without returning any rows."""
+        _check_args(ctx, query)
         dc, release = self._grab_conn(ctx)
         return dc._db._exec_dc(ctx, dc, release, query, args)
 
@@ -2422,6 +2476,7 @@ class Conn:
 
     def query_context(self, ctx: Context, query: str, *args: Any) -> Rows:
         """Execute a query that returns rows, typically a SELECT."""
+        _check_args(ctx, query)
         dc, release = self._grab_conn(ctx)
         return dc._db._query_dc(ctx, None, dc, release, query, args)
 
@@ -2444,6 +2499,7 @@ class Conn:
 
     def prepare_context(self, ctx: Context, query: str) -> Stmt:
         """Create a prepared statement bound to this connection."""
+        _check_args(ctx, query)
         dc, release = self._grab_conn(ctx)
         return dc._db._prepare_dc(ctx, dc, release, self, query)
 
@@ -2458,6 +2514,8 @@ class Conn:
         does not raise driver.BadConnError, the Conn will continue to be usable
         until close is called. f's result is returned.
         """
+        if not callable(f):
+            raise TypeError(f"sql: Conn.raw: f must be callable, not {type(f).__name__}")
         # grab_conn takes a context to implement _StmtConnGrabber, but the
         # context is not used.
         dc, release = self._grab_conn(None)
@@ -2479,6 +2537,8 @@ class Conn:
 
     def begin_tx(self, ctx: Context, opts: TxOptions | None = None) -> Tx:
         """Start a transaction on this connection; see :meth:`DB.begin_tx`."""
+        _check_ctx(ctx)
+        _check_opts(opts)
         dc, release = self._grab_conn(ctx)
         return dc._db._begin_dc(ctx, dc, release, opts)
 
@@ -2761,10 +2821,21 @@ class Tx:
         context is used for the preparation, not for the execution of the
         returned statement, which runs in the transaction context.
         """
+        _check_args(ctx, query)
         dc, release = self._grab_conn(ctx)
-        stmt = self._db._prepare_dc(ctx, dc, release, self, query)
-        with self._stmts_lock:
-            self._stmts.append(stmt)
+        # Beyond Go: closemu stays read-locked until the Stmt is in tx._stmts;
+        # Go releases it first, so a rollback on the Tx's context in between
+        # (which waits for closemu) misses the Stmt and leaves it open.
+        err: BaseException | None = None
+        try:
+            stmt = self._db._prepare_dc(ctx, dc, _noop_release, self, query)
+            with self._stmts_lock:
+                self._stmts.append(stmt)
+        except BaseException as e:
+            err = e
+            raise
+        finally:
+            release(err)
         return stmt
 
     def prepare(self, query: str) -> Stmt:
@@ -2779,6 +2850,9 @@ class Tx:
         will be closed when the transaction has been committed or rolled back.
         Errors are sticky on the returned statement.
         """
+        _check_ctx(ctx)
+        if not isinstance(stmt, Stmt):
+            raise TypeError(f"sql: Tx.stmt: stmt must be a Stmt, not {type(stmt).__name__}")
         try:
             dc, release = self._grab_conn(ctx)
         except Exception as e:
@@ -2838,6 +2912,7 @@ class Tx:
 
     def exec_context(self, ctx: Context, query: str, *args: Any) -> Result:
         """Execute a query that doesn't return rows, for example an INSERT or UPDATE."""
+        _check_args(ctx, query)
         dc, release = self._grab_conn(ctx)
         return self._db._exec_dc(ctx, dc, release, query, args)
 
@@ -2847,6 +2922,7 @@ class Tx:
 
     def query_context(self, ctx: Context, query: str, *args: Any) -> Rows:
         """Execute a query that returns rows, typically a SELECT."""
+        _check_args(ctx, query)
         dc, release = self._grab_conn(ctx)
         return self._db._query_dc(ctx, self._ctx, dc, release, query, args)
 
@@ -2974,6 +3050,7 @@ class Stmt:
     def exec_context(self, ctx: Context, *args: Any) -> Result:
         """Execute a prepared statement with the given arguments and return a
         Result summarizing the effect of the statement."""
+        _check_ctx(ctx)
         self._closemu.rlock()
         try:
             if self._sticky_err is not None:
@@ -3075,6 +3152,7 @@ class Stmt:
     def query_context(self, ctx: Context, *args: Any) -> Rows:
         """Execute a prepared query statement with the given arguments and return
         the query results as Rows."""
+        _check_ctx(ctx)
         self._closemu.rlock()
         try:
             if self._sticky_err is not None:
@@ -3295,7 +3373,10 @@ class Rows:
             if not fired.acquire(blocking=False):
                 return
             self._context_done = done_ctx.err()
-            self._close(ctx.err())
+            try:
+                self._close(ctx.err())
+            except Exception:
+                pass  # Go's awaitDone ignores close's error; err() reports it.
 
         stop_ctx = _ctx.after_func(ctx, lambda: on_done(ctx))
         stop_tx: Callable[[], bool] | None = None

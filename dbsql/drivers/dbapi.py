@@ -99,6 +99,7 @@ import select
 import sys
 import threading
 import types
+import urllib.parse
 import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -577,16 +578,73 @@ class Driver:
         return self._lock if self._lock is not None else contextlib.nullcontext()
 
 
+# What may be a password among connect's arguments: a keyword argument named so,
+# and in a DSN string a URL's user:password@ or a password=... pair.
+_SECRET_KEYWORD = re.compile(r"pass|pwd|secret|token", re.IGNORECASE)
+_DSN_SECRETS = (
+    re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:@/?#]*:([^@/?#]*)@"),
+    re.compile(
+        r"(?:^|[\s?&;])(?:ssl)?(?:password|passwd|pwd)\s*=\s*('(?:[^'\\]|\\.)*'?|[^\s&;]+)",
+        re.IGNORECASE,
+    ),
+)
+
+
+def _secrets_of(args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    """The secrets among connect's arguments (as given, unquoted, unescaped), longest first."""
+    found = [v for k, v in kwargs.items() if isinstance(v, str) and _SECRET_KEYWORD.search(k)]
+    for v in (*args, *kwargs.values()):
+        if isinstance(v, str):
+            for rx in _DSN_SECRETS:
+                for m in rx.finditer(v):
+                    s = m.group(1)
+                    # Also as a bytes repr shows it decoded (a UnicodeDecodeError's).
+                    raw = repr(urllib.parse.unquote_to_bytes(s))[2:-1]
+                    found += [s, s.strip("'"), urllib.parse.unquote(s), raw]
+    return tuple(sorted({s for s in found if s}, key=len, reverse=True))
+
+
+def _scrubbed(e: Exception, secrets: Sequence[str]) -> Exception | None:
+    """A copy of e (same class) with the secrets blanked out of its message, or
+    None if neither e nor the errors chained to it show one."""
+    parts: list[str] = []
+    cur: BaseException | None = e
+    while cur is not None and len(parts) < 20:
+        parts += [str(cur), repr(cur.args)]
+        cur = cur.__cause__ or cur.__context__
+    text = "\n".join(parts)
+    if not any(s in text for s in secrets):
+        return None
+
+    def blank(a: Any) -> Any:
+        if not isinstance(a, str):
+            return a
+        for s in secrets:
+            a = a.replace(s, "xxxxx")
+        return a
+
+    try:
+        copy = type(e)(*map(blank, e.args))
+    except Exception:
+        copy = RuntimeError(blank(str(e)))
+    if any(s in f"{copy} {copy.args!r}" for s in secrets):
+        copy = RuntimeError(f"dbapi: {type(e).__name__} (message withheld: it shows a password)")
+    return copy
+
+
 class Connector:
     """Creates connections with the module's ``connect(*args, **kwargs)``.
 
-    The arguments (which may hold a password) appear in no repr or error.
+    The arguments (which may hold a password) appear in no repr or error: a
+    connect error that shows a password is raised as a copy without it (and
+    without the module's error chained).
     """
 
     def __init__(self, drv: Driver, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self._driver = drv
         self._args = args
         self._kwargs = kwargs
+        self._secrets = _secrets_of(args, kwargs)
 
     def __repr__(self) -> str:
         return f"<dbsql.drivers.dbapi.Connector module={self._driver.module_name}>"
@@ -598,8 +656,17 @@ class Connector:
         if err is not None:
             raise err
         d = self._driver
+        failure: Exception | None = None
         with d._guard():
-            raw = d._connect(*self._args, **self._kwargs)
+            try:
+                raw = d._connect(*self._args, **self._kwargs)
+            except Exception as e:
+                failure = _scrubbed(e, self._secrets)
+                if failure is None:
+                    raise
+        if failure is not None:
+            # Raised outside the except block: no __context__ showing the password.
+            raise failure
         try:
             conn = _Conn(d, raw)
             err = ctx.err()

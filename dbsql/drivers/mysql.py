@@ -559,9 +559,12 @@ def _parse_url_dsn(dsn: str) -> dict[str, Any]:
         u = urllib.parse.urlsplit(dsn)
         port = u.port
     except ValueError as e:
-        # The message of urlsplit never includes the password, but it may quote
-        # the netloc; keep only the kind of problem.
-        msg = str(e).split(":")[0]
+        # urlsplit's message may quote the netloc: blank out its user:password.
+        msg = str(e)
+        m = re.match(r"[^:]*://([^/?#]*)", dsn)
+        userinfo = m.group(1).rpartition("@")[0] if m else ""
+        if userinfo:
+            msg = msg.replace(userinfo, _REDACTED)
         raise DSNError(f"mysql: invalid DSN URL: {msg}") from None
     fields: dict[str, Any] = {}
     if u.username is not None:
@@ -612,6 +615,12 @@ def parse_dsn(dsn: str) -> Config:
         _split_host_port(addr)
     elif net == "unix":
         addr = addr or "/tmp/mysql.sock"
+    elif ":" in net:
+        # user:password without its '@': what follows the ':' may be a password.
+        raise DSNError(
+            f"mysql: invalid DSN: unknown network {net.partition(':')[0] + ':...'!r} "
+            "(want tcp or unix; is the '@' after user:password missing?)"
+        )
     else:
         raise DSNError(f"mysql: invalid DSN: unknown network {net!r} (want tcp or unix)")
     fields["net"] = net

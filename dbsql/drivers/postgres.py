@@ -542,6 +542,10 @@ class Connector:
             params = dict(conninfo_to_dict(dsn))
         except psycopg.Error as e:
             problem = _scrub(str(e), [dsn, *secrets]) or type(e).__name__
+        except UnicodeDecodeError as e:
+            # A %-escape decoded to bytes that are not UTF-8 (the error holds
+            # them: only its reason is shown).
+            problem = f"a percent-encoded value is not UTF-8 ({e.reason})"
         if problem:
             # Raised outside the except block: no __context__ holding the DSN.
             raise ValueError("postgres: invalid DSN: " + problem)

@@ -192,6 +192,9 @@ _OPTION_ALIASES = {
     "_pragma": "_pragma",
 }
 _PRAGMA_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(([A-Za-z0-9_.+-]+)\)")
+# Pragmas whose value is a database key (SQLCipher's key, rekey, hexkey...): an
+# error never shows their value.
+_SECRET_PRAGMA_RE = re.compile(r"\s*(?:(?:hex|text)?(?:re)?key|password)\b", re.IGNORECASE)
 
 
 class _Config:
@@ -222,6 +225,8 @@ class _Config:
 
 
 def _option_error(name: str, value: str, want: str) -> DSNError:
+    if _SECRET_PRAGMA_RE.match(value):
+        value = value.partition("(")[0] + "(...)"
     return DSNError(f"sqlite3: DSN option {name}={value!r}: {want}")
 
 
