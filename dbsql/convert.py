@@ -159,6 +159,9 @@ def _driver_args_conn_locked(
     # driver deal with errors.
     want = -1
 
+    if not args and ds is None:
+        return []  # (nothing to convert, nothing to count)
+
     si: Any = None
     cc = _CCChecker()
     if ds is not None:

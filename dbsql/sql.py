@@ -748,6 +748,7 @@ class NoRowsError(Error):
 ErrNoRows = NoRowsError
 
 from dbsql.convert import (  # noqa: E402, F401
+    _IDENTITY_TYPES,
     ConversionError,
     _convert_assign,
     _convert_assign_rows,
@@ -896,15 +897,20 @@ class _ClosingMutex:
 
     def rlock(self) -> None:
         with self._mu:
+            # (_try_rlock_locked inlined: the uncontended case is the hot path.)
+            if not self._writer and (self._readers or not self._writers_waiting):
+                self._readers += 1
+                return
             while not self._try_rlock_locked():
                 self._init()[0].wait()
 
     def runlock(self) -> None:
         with self._mu:
-            if self._readers <= 0:
+            readers = self._readers - 1
+            if readers < 0:
                 raise RuntimeError("runlock of un-rlocked mutex")
-            self._readers -= 1
-            if self._readers == 0 and self._writers_waiting and self._write is not None:
+            self._readers = readers
+            if readers == 0 and self._writers_waiting and self._write is not None:
                 # We were the last reader, and a writer is waiting.
                 self._write.notify_all()
 
@@ -1374,16 +1380,18 @@ class DB:
 
     def _conn(self, ctx: Context, strategy: int) -> _DriverConn:
         """Return a newly-opened or cached _DriverConn."""
-        _check_ctx(ctx)
+        if ctx is not _BACKGROUND:
+            _check_ctx(ctx)
         self._mu.acquire()
         if self._closed:
             self._mu.release()
             raise DBClosedError()
         # Check if the context is expired.
-        err = ctx.err()
-        if err is not None:
-            self._mu.release()
-            raise err
+        if ctx is not _BACKGROUND:
+            err = ctx.err()
+            if err is not None:
+                self._mu.release()
+                raise err
         lifetime = self._max_lifetime
 
         # Prefer a free connection, if possible.
@@ -1579,7 +1587,8 @@ class DB:
             return False
         if self._max_open > 0 and self._num_open > self._max_open:
             return False
-        req = self._conn_requests.take_random()
+        # (take_random on an empty set: skipped, the common case.)
+        req = self._conn_requests.take_random() if self._conn_requests._s else None
         if req is not None:
             if err is None:
                 assert dc is not None
@@ -1587,16 +1596,21 @@ class DB:
             req.send(dc if err is None else None, err)
             return True
         if err is None and not self._closed:
-            if self._max_idle_conns_locked() > len(self._free_conn):
+            n = self._max_idle_count  # (_max_idle_conns_locked, inlined)
+            max_idle = _DEFAULT_MAX_IDLE_CONNS if n == 0 else 0 if n < 0 else n
+            if max_idle > len(self._free_conn):
                 assert dc is not None
                 self._free_conn.append(dc)
-                self._start_cleaner_locked()
+                if self._cleaner_ch is None and (self._max_lifetime > 0 or self._max_idle_time > 0):
+                    self._start_cleaner_locked()
                 return True
             self._max_idle_closed += 1
         return False
 
-    def _retry(self, fn: Callable[[int], _T]) -> _T:
-        for _ in range(_MAX_BAD_CONN_RETRIES):
+    def _retry(self, fn: Callable[[int], _T], done: int = 0) -> _T:
+        # done: attempts with _CACHED_OR_NEW_CONN the caller already made (the
+        # hot paths make the first one inline, without a closure).
+        for _ in range(_MAX_BAD_CONN_RETRIES - done):
             try:
                 return fn(_CACHED_OR_NEW_CONN)
             except driver.BadConnError:
@@ -1625,7 +1639,8 @@ class DB:
         # statement that's bound to a connection, and to execute this prepared
         # statement we either need to use this connection (if it's free), else
         # get a new connection + re-prepare + execute on that one.
-        _check_query(query)
+        if type(query) is not str:
+            _check_query(query)
         dc = self._conn(ctx, strategy)
         return self._prepare_dc(ctx, dc, dc._release_conn, None, query)
 
@@ -1667,14 +1682,21 @@ class DB:
 
         The args are for any placeholder parameters in the query.
         """
-        return self._retry(lambda strategy: self._exec(ctx, query, args, strategy))
+        try:
+            return self._exec(ctx, query, args, _CACHED_OR_NEW_CONN)
+        except driver.BadConnError:
+            return self._retry(lambda strategy: self._exec(ctx, query, args, strategy), 1)
 
     def exec(self, query: str, *args: Any) -> Result:
         """Execute a query without returning any rows; see :meth:`exec_context`."""
-        return self._retry(lambda strategy: self._exec(_BACKGROUND, query, args, strategy))
+        try:
+            return self._exec(_BACKGROUND, query, args, _CACHED_OR_NEW_CONN)
+        except driver.BadConnError:
+            return self._retry(lambda strategy: self._exec(_BACKGROUND, query, args, strategy), 1)
 
     def _exec(self, ctx: Context, query: str, args: Sequence[Any], strategy: int) -> Result:
-        _check_query(query)
+        if type(query) is not str:
+            _check_query(query)
         dc = self._conn(ctx, strategy)
         return self._exec_dc(ctx, dc, dc._release_conn, query, args)
 
@@ -1717,14 +1739,21 @@ class DB:
 
         The args are for any placeholder parameters in the query.
         """
-        return self._retry(lambda strategy: self._query(ctx, query, args, strategy))
+        try:
+            return self._query(ctx, query, args, _CACHED_OR_NEW_CONN)
+        except driver.BadConnError:
+            return self._retry(lambda strategy: self._query(ctx, query, args, strategy), 1)
 
     def query(self, query: str, *args: Any) -> Rows:
         """Execute a query that returns rows; see :meth:`query_context`."""
-        return self._retry(lambda strategy: self._query(_BACKGROUND, query, args, strategy))
+        try:
+            return self._query(_BACKGROUND, query, args, _CACHED_OR_NEW_CONN)
+        except driver.BadConnError:
+            return self._retry(lambda strategy: self._query(_BACKGROUND, query, args, strategy), 1)
 
     def _query(self, ctx: Context, query: str, args: Sequence[Any], strategy: int) -> Rows:
-        _check_query(query)
+        if type(query) is not str:
+            _check_query(query)
         dc = self._conn(ctx, strategy)
         return self._query_dc(ctx, None, dc, dc._release_conn, query, args)
 
@@ -1749,7 +1778,10 @@ class DB:
             try:
                 with dc._lock:
                     nvdargs = _driver_args_conn_locked(dc._ci, None, args)
-                    rowsi = _ctx_driver_query(ctx, queryer_ctx, queryer, query, nvdargs)
+                    if queryer_ctx is not None:  # (ctxDriverQuery, inlined)
+                        rowsi = queryer_ctx(ctx, query, nvdargs)
+                    else:
+                        rowsi = _ctx_driver_query(ctx, None, queryer, query, nvdargs)
             except driver.SkipError:
                 pass
             except BaseException as e:
@@ -1759,7 +1791,8 @@ class DB:
                 # Note: ownership of dc passes to the Rows, to be freed with
                 # release_conn.
                 rows = Rows(dc, release_conn, rowsi)
-                rows._init_context_close(ctx, txctx)
+                if ctx is not _BACKGROUND or txctx is not None:
+                    rows._init_context_close(ctx, txctx)
                 return rows
 
         try:
@@ -1780,7 +1813,8 @@ class DB:
         # Note: ownership of ci passes to the Rows, to be freed with release_conn.
         rows = Rows(dc, release_conn, rowsi)
         rows._close_stmt = ds
-        rows._init_context_close(ctx, txctx)
+        if ctx is not _BACKGROUND or txctx is not None:
+            rows._init_context_close(ctx, txctx)
         return rows
 
     def query_row_context(self, ctx: Context, query: str, *args: Any) -> Row:
@@ -1791,7 +1825,7 @@ class DB:
         Otherwise, Row.scan scans the first selected row and discards the rest.
         """
         try:
-            rows = self._retry(lambda strategy: self._query(ctx, query, args, strategy))
+            rows = self.query_context(ctx, query, *args)
         except Exception as e:
             return Row(None, e)
         return Row(rows, None)
@@ -1800,7 +1834,12 @@ class DB:
         """Execute a query that is expected to return at most one row; see
         :meth:`query_row_context`."""
         try:
-            rows = self._retry(lambda strategy: self._query(_BACKGROUND, query, args, strategy))
+            try:
+                rows = self._query(_BACKGROUND, query, args, _CACHED_OR_NEW_CONN)
+            except driver.BadConnError:
+                rows = self._retry(
+                    lambda strategy: self._query(_BACKGROUND, query, args, strategy), 1
+                )
         except Exception as e:
             return Row(None, e)
         return Row(rows, None)
@@ -3318,7 +3357,17 @@ class Rows:
 
         # lastcols is only used in scan, next, and next_result_set which are
         # expected not to be called concurrently.
-        self._lastcols: list[Any] | None = None
+        self._lastcols: Sequence[Any] | None = None
+
+        # Beyond Go: rows whose driver implements driver.RowsNextBatch are read
+        # from the driver a batch at a time (under the same locks as Go's Next);
+        # next then hands out the rows of the batch without calling the driver.
+        # Only next, next_result_set and close touch these.
+        self._next_batch: Callable[[int], list[tuple[Any, ...]]] | None = (
+            None if self._col_scanner else getattr(rowsi, "next_batch", None)
+        )
+        self._buf: Sequence[tuple[Any, ...]] = ()
+        self._bpos = 0
 
         leaks = dc._db._leaks
         self._leak: _Held | None = leaks.track(self) if leaks is not None else None
@@ -3340,13 +3389,23 @@ class Rows:
         :meth:`err`).
         """
         try:
-            while self.next():
+            while True:
+                # The rows of a batch already read from the driver (see next).
+                buf = self._buf
+                pos = self._bpos
+                if pos < len(buf) and self._context_done is None and not self._closemu_scan_hold:
+                    self._bpos = pos + 1
+                    row = self._lastcols = buf[pos]
+                    yield row
+                    continue
+                if not self.next():
+                    break
                 if self._col_scanner:
                     yield self.scan(*([object] * len(self._lastcols or ())))
                 else:
                     lastcols = self._lastcols
                     assert lastcols is not None
-                    yield tuple(lastcols)
+                    yield lastcols if type(lastcols) is tuple else tuple(lastcols)
         finally:
             self.close()
         err = self.err()
@@ -3407,6 +3466,15 @@ class Rows:
         if self._context_done is not None:
             return False
 
+        # A row of the batch already read from the driver: no driver call, so
+        # nothing for closemu to guard (close empties the batch).
+        buf = self._buf
+        pos = self._bpos
+        if pos < len(buf):
+            self._bpos = pos + 1
+            self._lastcols = buf[pos]
+            return True
+
         self._closemu.rlock()
         try:
             do_close, ok = self._next_locked()
@@ -3430,6 +3498,15 @@ class Rows:
         rowsi = self._rowsi
         with self._dc._lock:
             try:
+                next_batch = self._next_batch
+                if next_batch is not None:
+                    batch = next_batch(_BATCH_ROWS)
+                    if not batch:
+                        raise EOFError
+                    self._buf = batch
+                    self._bpos = 1
+                    self._lastcols = batch[0]
+                    return False, True
                 if self._col_scanner:
                     # A RowsColumnScanner is never asked for next; lastcols
                     # only records that a row is current and the width.
@@ -3476,6 +3553,8 @@ class Rows:
                     return False
 
                 self._lastcols = None
+                self._buf = ()
+                self._bpos = 0
                 next_result_set = getattr(self._rowsi, "next_result_set", None)
                 if next_result_set is None:
                     do_close = True
@@ -3615,7 +3694,12 @@ class Rows:
         i = 0
         try:
             for sv in lastcols:
-                out.append(_convert_assign_rows(dest[i], sv, self))
+                d = dest[i]
+                # (convert's first fast path, inlined: the driver gave the type.)
+                if type(sv) is d and d in _IDENTITY_TYPES:
+                    out.append(sv)
+                else:
+                    out.append(_convert_assign_rows(d, sv, self))
                 i += 1
         except Exception as e:
             self._closemu_runlock_if_held_by_scan()
@@ -3657,6 +3741,7 @@ class Rows:
             if self._closed:
                 return
             self._closed = True
+            self._buf = ()
             if self._leak is not None:
                 self._leak.done = True
 
@@ -3669,9 +3754,10 @@ class Rows:
                     self._rowsi.close()
             except Exception as e:
                 cerr = e
-            hook = _rows_close_hook()
-            if hook is not None:
-                cerr = hook(self, cerr)
+            if _rows_close_hook is not _no_rows_close_hook:
+                hook = _rows_close_hook()
+                if hook is not None:
+                    cerr = hook(self, cerr)
             if self._cancel is not None:
                 self._cancel()
 
@@ -3679,7 +3765,10 @@ class Rows:
                 self._close_stmt._close_quiet()
             self._release_conn(cerr)
 
-            self._lasterr = self._lasterr_or_err_locked(cerr)
+            # (_lasterr_or_err_locked, inlined.)
+            lasterr = self._lasterr
+            if lasterr is None or isinstance(lasterr, EOFError):
+                self._lasterr = cerr
         finally:
             closemu.unlock()
         if cerr is not None:
@@ -3709,6 +3798,9 @@ class Rows:
         finally:
             self._closemu.unlock()
 
+
+# How many rows Rows asks a driver.RowsNextBatch for at a time.
+_BATCH_ROWS = 256
 
 # bypassRowsAwaitDone is only used for testing. If true, it will not close the
 # Rows automatically from the context.
