@@ -1907,10 +1907,11 @@ class DB:
         Every Conn must be returned to the database pool after use by calling
         Conn.close (or using ``with``).
         """
-        if ctx is None:
-            ctx = _ctx.background()
-        c = ctx
-        dc = self._retry(lambda strategy: self._conn(c, strategy))
+        c = _BACKGROUND if ctx is None else ctx
+        try:
+            dc = self._conn(c, _CACHED_OR_NEW_CONN)
+        except driver.BadConnError:
+            dc = self._retry(lambda strategy: self._conn(c, strategy), 1)
         return Conn(self, dc)
 
 
