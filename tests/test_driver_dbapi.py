@@ -824,3 +824,152 @@ class TestKitPyMySQL(DriverSuite):
 
     def connection_alive_sql(self, conn_id: Any) -> str | None:
         return f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {int(conn_id)}"
+
+
+# ---------------------------------------------------------------------------
+# next_batch (driver.RowsNextBatch).
+
+
+def _drain_next(rows: Any) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next."""
+    dest: list[Any] = [None] * len(rows.columns())
+    out: list[tuple[Any, ...]] = []
+    while True:
+        try:
+            rows.next(dest)
+        except EOFError:
+            return out
+        out.append(tuple(dest))
+
+
+def _drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next_batch(size)."""
+    out: list[tuple[Any, ...]] = []
+    while True:
+        batch = rows.next_batch(size)
+        if not batch:
+            return out
+        assert len(batch) <= size
+        assert all(type(r) is tuple for r in batch)
+        out.extend(batch)
+
+
+class _BufferCursor(_FakeCursor):
+    """Rows as lists and tuples holding bytearray and memoryview values."""
+
+    def execute(self, query: str, params: Any = None) -> None:
+        self.conn.log.append((query, params))
+        desc = (
+            ("i", "int", None, None, None, None, None),
+            ("b", "bytea", None, None, None, None, None),
+        )
+        rows: list[Any] = [[1, bytearray(b"ab")], (2, memoryview(b"cd")), (3, b"ef"), [4, None]]
+        self.sets = [(desc, rows)]
+        self._load()
+
+
+class _BufferConn(_FakeConn):
+    def cursor(self) -> _FakeCursor:
+        return _BufferCursor(self)
+
+
+def test_next_batch_matches_next(tmp_path: Path) -> None:
+    bg = context.background()
+    c: Any = dbapi.Driver(sqlite3).open(str(tmp_path / "b.db"))
+    try:
+        c.exec_context(bg, "CREATE TABLE m (i INTEGER, r REAL, s TEXT, b BLOB, n NUMERIC)", [])
+        values: list[tuple[Any, ...]] = [
+            (0, 1.5, "a", b"\x00\x01", 10),
+            (1, None, "", b"", 2.5),
+            (2, -0.0, None, None, None),
+            *((i, float(i), f"s{i}", bytes([i]), i) for i in range(3, 250)),
+        ]
+        for v in values:
+            c.exec_context(bg, "INSERT INTO m VALUES (?, ?, ?, ?, ?)", _nv(*v))
+        q = "SELECT * FROM m ORDER BY i"
+        rows = c.query_context(bg, q, [])
+        assert isinstance(rows, driver.RowsNextBatch)
+        want = _drain_next(rows)
+        rows.close()
+        assert want == values
+        for size in (1, 7, 250, 1000):
+            rows = c.query_context(bg, q, [])
+            assert _drain_batches(rows, size) == want
+            assert rows.next_batch(size) == []  # the end stays the end
+            rows.close()
+        # Rows taken with next first: next_batch hands out the others.
+        rows = c.query_context(bg, q, [])
+        dest: list[Any] = [None] * 5
+        rows.next(dest)
+        assert tuple(dest) == want[0]
+        assert _drain_batches(rows, 30) == want[1:]
+        with pytest.raises(ValueError, match="max_rows"):
+            rows.next_batch(0)
+        rows.close()
+    finally:
+        c.close()
+    # A module whose rows are lists, or hold bytearray and memoryview values:
+    # next_batch gives tuples of bytes, as next gives bytes.
+    m = _fake_module()
+    m.connect = _BufferConn  # type: ignore[attr-defined]
+    fc: Any = dbapi.Driver(m).connector().connect(bg)
+    try:
+        want = _drain_next(fc.query_context(bg, "BUFS", []))
+        assert want == [(1, b"ab"), (2, b"cd"), (3, b"ef"), (4, None)]
+        assert all(type(r[1]) is bytes for r in want[:3])
+        for size in (1, 3, 10):
+            got = _drain_batches(fc.query_context(bg, "BUFS", []), size)
+            assert got == want
+            assert all(type(r[1]) is bytes for r in got[:3])
+    finally:
+        fc.close()
+
+
+def test_next_batch_multiple_result_sets() -> None:
+    bg = context.background()
+    c: Any = dbapi.Driver(_fake_module()).connector().connect(bg)
+    try:
+        rows = c.query_context(bg, "MULTI", [])
+        # The leading result without columns is skipped.
+        assert rows.columns() == ["a"]
+        assert rows.next_batch(1) == [("x",)]
+        assert rows.next_batch(5) == [("y",)]
+        assert rows.next_batch(5) == []
+        # After the empty list, as after EOFError from next.
+        assert rows.has_next_result_set()
+        rows.next_result_set()
+        assert rows.columns() == ["n"]
+        assert rows.next_batch(5) == [(decimal.Decimal("1.25"),)]
+        assert rows.next_batch(5) == []
+        assert not rows.has_next_result_set()
+        with pytest.raises(EOFError):
+            rows.next_result_set()
+        rows.close()
+    finally:
+        c.close()
+
+
+def test_next_batch_cancelled_between_batches(tmp_path: Path) -> None:
+    bg = context.background()
+    c: Any = dbapi.Driver(sqlite3).open(str(tmp_path / "c.db"))
+    try:
+        ctx, cancel = context.with_cancel(bg)
+        rows = c.query_context(
+            ctx,
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) "
+            "SELECT x FROM c",
+            [],
+        )
+        assert rows.next_batch(100) == [(i,) for i in range(1, 101)]
+        cancel()
+        # The context is checked before each fetchmany.
+        with pytest.raises(context.Canceled):
+            rows.next_batch(100)
+        rows.close()
+        # The connection stays usable.
+        rows = c.query_context(bg, "SELECT 4", [])
+        assert rows.next_batch(5) == [(4,)]
+        rows.close()
+        assert c.is_valid()
+    finally:
+        c.close()

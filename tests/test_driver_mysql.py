@@ -1251,3 +1251,151 @@ def test_reset_session_full(table: Callable[[str, str], str]) -> None:
             assert c2.query_row(f"SELECT COUNT(*) FROM {t}").scan(int) == (0,)
     finally:
         d.close()
+
+
+# ---------------------------------------------------------------------------
+# next_batch (driver.RowsNextBatch).
+
+
+def drain_next(rows: Any) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next."""
+    dest: list[Any] = [None] * len(rows.columns())
+    out: list[tuple[Any, ...]] = []
+    while True:
+        try:
+            rows.next(dest)
+        except EOFError:
+            return out
+        out.append(tuple(dest))
+
+
+def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next_batch(size)."""
+    out: list[tuple[Any, ...]] = []
+    while True:
+        batch = rows.next_batch(size)
+        if not batch:
+            return out
+        assert len(batch) <= size
+        assert all(type(r) is tuple for r in batch)
+        out.extend(batch)
+
+
+def my_conn(*params: str) -> Any:
+    """A driver connection of its own (not from a pool)."""
+    dsn = MYSQL_DSN
+    for p in params:
+        dsn = with_params(dsn, p)
+    return mysql.MySQLDriver().open(dsn)
+
+
+@needs_server
+def test_next_batch_matches_next(table: Callable[[str, str], str]) -> None:
+    t = table(
+        "batch",
+        "id INT PRIMARY KEY, u BIGINT UNSIGNED, f DOUBLE, d DECIMAL(10,2), s VARCHAR(20),"
+        " b BLOB, dt DATETIME(6), dd DATE, tt TIME, j JSON",
+    )
+    bg = context.background()
+    for params in ((), ("loc=UTC",), ("parseTime=false",)):
+        c = my_conn(*params)
+        try:
+            c.exec_context(bg, f"DELETE FROM {t}", [])
+            c.exec_context(
+                bg,
+                f"INSERT INTO {t} VALUES (0, 18446744073709551615, 1.5, 12.34, 'a', x'00ff',"
+                " '2024-02-29 23:59:59.5', '2024-01-02', '-01:02:03', '{\"k\": [1]}'),"
+                " (1, 0, -0.0, -1.00, '', '', '1999-01-01 00:00:00', '1999-12-31', '00:00:00',"
+                " 'null'), (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+                [],
+            )
+            for i in range(3, 30):
+                c.exec_context(
+                    bg,
+                    f"INSERT INTO {t} (id, s) VALUES (?, ?)",
+                    [driver.NamedValue("", 1, i), driver.NamedValue("", 2, f"s{i}")],
+                )
+            q = f"SELECT * FROM {t} ORDER BY id"
+            rows = c.query_context(bg, q, [])
+            assert isinstance(rows, driver.RowsNextBatch)
+            want = drain_next(rows)
+            rows.close()
+            assert len(want) == 30
+            if params == ("loc=UTC",):
+                assert want[0][6] == datetime.datetime(
+                    2024, 2, 29, 23, 59, 59, 500000, datetime.UTC
+                )
+            elif not params:
+                assert want[0][6] == datetime.datetime(2024, 2, 29, 23, 59, 59, 500000)
+            for size in (1, 4, 30, 1000):
+                rows = c.query_context(bg, q, [])
+                assert drain_batches(rows, size) == want
+                assert rows.next_batch(size) == []  # the end stays the end
+                rows.close()
+            # Rows taken with next first: next_batch hands out the others.
+            rows = c.query_context(bg, q, [])
+            dest: list[Any] = [None] * len(rows.columns())
+            rows.next(dest)
+            assert tuple(dest) == want[0]
+            assert drain_batches(rows, 8) == want[1:]
+            with pytest.raises(ValueError, match="max_rows"):
+                rows.next_batch(0)
+            rows.close()
+        finally:
+            c.close()
+
+
+@needs_server
+def test_next_batch_multiple_result_sets() -> None:
+    bg = context.background()
+    c = my_conn("multiStatements=true")
+    try:
+        rows = c.query_context(
+            bg, "SELECT 1 AS a UNION ALL SELECT 2 UNION ALL SELECT 3; DO 0; SELECT 'c' AS c", []
+        )
+        assert rows.columns() == ["a"]
+        assert rows.next_batch(2) == [(1,), (2,)]
+        assert rows.next_batch(2) == [(3,)]
+        assert rows.next_batch(2) == []
+        # After the empty list, as after EOFError from next.
+        assert rows.has_next_result_set()
+        rows.next_result_set()  # the DO's result, without columns, is skipped
+        assert rows.columns() == ["c"]
+        assert rows.next_batch(5) == [("c",)]
+        assert rows.next_batch(5) == []
+        assert not rows.has_next_result_set()
+        with pytest.raises(EOFError):
+            rows.next_result_set()
+        rows.close()
+        rows = c.query_context(bg, "SELECT 4", [])
+        assert rows.next_batch(5) == [(4,)]
+        rows.close()
+    finally:
+        c.close()
+
+
+@needs_server
+def test_next_batch_cancelled_between_batches() -> None:
+    bg = context.background()
+    c = my_conn("multiStatements=true")
+    try:
+        ctx, cancel = context.with_cancel(bg)
+        rows = c.query_context(
+            ctx, "SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3; SELECT 4", []
+        )
+        assert rows.next_batch(2) == [(1,), (2,)]
+        cancel()
+        # The result set was read whole when the statement ran: its rows keep
+        # coming from memory, as with next. Reading the next result set needs the
+        # server: the ended context stops it.
+        assert rows.next_batch(2) == [(3,)]
+        assert rows.next_batch(2) == []
+        assert rows.has_next_result_set()
+        with pytest.raises(context.Canceled):
+            rows.next_result_set()
+        # A result set left unread after the context ended: the connection is
+        # discarded with the rows.
+        rows.close()
+        assert not c.is_valid()
+    finally:
+        c.close()

@@ -600,3 +600,219 @@ def test_dsn_forms(db: dbsql.DB) -> None:
             assert other.query_row("SELECT current_database()").scan(str) == (
                 params.get("dbname", "test"),
             )
+
+
+# -- next_batch (driver.RowsNextBatch) and the per-query path -----------------
+
+
+def pg_conn() -> Any:
+    """A driver connection of its own (not from a pool)."""
+    return postgres.PostgresDriver().open(DSN)
+
+
+def drain_next(rows: Any) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next."""
+    dest: list[Any] = [None] * len(rows.columns())
+    out: list[tuple[Any, ...]] = []
+    while True:
+        try:
+            rows.next(dest)
+        except EOFError:
+            return out
+        out.append(tuple(dest))
+
+
+def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next_batch(size)."""
+    out: list[tuple[Any, ...]] = []
+    while True:
+        batch = rows.next_batch(size)
+        if not batch:
+            return out
+        assert len(batch) <= size
+        assert all(type(r) is tuple for r in batch)
+        out.extend(batch)
+
+
+def test_next_batch_matches_next(db: dbsql.DB, table: str) -> None:
+    bg = context.background()
+    c = pg_conn()
+    try:
+        c.exec_context(
+            bg,
+            f"CREATE TABLE {table} (i int, t text, f float8, b bool, n numeric(10,2), "
+            "ts timestamptz, d date, u uuid, j jsonb, a int[], by bytea)",
+            [],
+        )
+        u = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        ts = datetime.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC)
+        values: list[tuple[Any, ...]] = [
+            (
+                0,
+                "a",
+                1.5,
+                True,
+                decimal.Decimal("1.25"),
+                ts,
+                datetime.date(2024, 2, 29),
+                u,
+                {"k": [1, 2]},
+                [1, 2],
+                b"\x00\x01",
+            ),
+            (1, "", -0.5, False, decimal.Decimal("-3.00"), None, None, None, None, [], b""),
+            (2, None, None, None, None, None, None, None, None, None, None),
+        ]
+        for v in values:
+            args = [driver.NamedValue("", k, x) for k, x in enumerate(v, 1)]
+            for nv in args:
+                c.check_named_value(nv)  # a dict becomes jsonb, as through dbsql
+            c.exec_context(
+                bg,
+                f"INSERT INTO {table} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                args,
+            )
+        for i in range(3, 40):
+            c.exec_context(
+                bg,
+                f"INSERT INTO {table} (i, t) VALUES ($1, $2)",
+                [driver.NamedValue("", 1, i), driver.NamedValue("", 2, f"t{i}")],
+            )
+        q = f"SELECT * FROM {table} ORDER BY i"
+        rows = c.query_context(bg, q, [])
+        assert isinstance(rows, driver.RowsNextBatch)
+        want = drain_next(rows)
+        rows.close()
+        assert len(want) == 40
+        assert want[0] == values[0]
+        assert want[2] == values[2]
+        for size in (1, 7, 40, 1000):
+            rows = c.query_context(bg, q, [])
+            assert drain_batches(rows, size) == want
+            assert rows.next_batch(size) == []  # the end stays the end
+            rows.close()
+        # Rows taken with next first: next_batch hands out the others.
+        rows = c.query_context(bg, q, [])
+        dest: list[Any] = [None] * len(rows.columns())
+        rows.next(dest)
+        assert tuple(dest) == want[0]
+        assert drain_batches(rows, 16) == want[1:]
+        with pytest.raises(ValueError, match="max_rows"):
+            rows.next_batch(0)
+        rows.close()
+        assert rows.next_batch(5) == []  # closed rows are at their end
+    finally:
+        c.close()
+
+
+def test_next_batch_multiple_result_sets() -> None:
+    bg = context.background()
+    c = pg_conn()
+    try:
+        rows = c.query_context(
+            bg,
+            "SELECT 1 AS a UNION ALL SELECT 2; SELECT 3 WHERE false; SET LOCAL work_mem = '4MB'; "
+            "SELECT 'x'::varchar(10) AS b, 2.5::numeric(4,2) AS c",
+            [],
+        )
+        assert rows.columns() == ["a"]
+        assert rows.next_batch(1) == [(1,)]
+        assert rows.next_batch(5) == [(2,)]
+        assert rows.next_batch(5) == []
+        # After the empty list, as after EOFError from next.
+        assert rows.has_next_result_set()
+        # The set just read still describes itself while the next one waits.
+        assert rows.columns() == ["a"]
+        assert rows.column_type_database_type_name(0) == "INT4"
+        rows.next_result_set()
+        assert rows.columns() == ["?column?"]
+        assert rows.next_batch(5) == []  # a result set without rows
+        assert rows.has_next_result_set()
+        rows.next_result_set()
+        assert rows.columns() == ["b", "c"]
+        assert rows.column_type_length(0) == (10, True)
+        assert rows.column_type_precision_scale(1) == (4, 2, True)
+        assert rows.next_batch(5) == [("x", decimal.Decimal("2.50"))]
+        assert rows.next_batch(5) == []
+        assert not rows.has_next_result_set()
+        with pytest.raises(EOFError):
+            rows.next_result_set()
+        rows.close()
+        # The connection (and the cursor it keeps for the next statement) is clean.
+        rows = c.query_context(bg, "SELECT $1::int + 1", [driver.NamedValue("", 1, 41)])
+        assert rows.columns() == ["?column?"]
+        assert rows.next_batch(5) == [(42,)]
+        rows.close()
+    finally:
+        c.close()
+
+
+def test_next_batch_cancelled_between_batches() -> None:
+    bg = context.background()
+    c = pg_conn()
+    try:
+        ctx, cancel = context.with_cancel(bg)
+        rows = c.query_context(ctx, "SELECT generate_series(1, 1000) AS x", [])
+        assert rows.next_batch(100) == [(i,) for i in range(1, 101)]
+        cancel()
+        # The whole result was received when the statement ran: the rows keep
+        # coming from memory (as with next) and nothing reaches the server; the
+        # next statement under the ended context is not sent.
+        assert drain_batches(rows, 300) == [(i,) for i in range(101, 1001)]
+        rows.close()
+        with pytest.raises(context.Canceled):
+            c.query_context(ctx, "SELECT 1", [])
+        rows = c.query_context(bg, "SELECT 4", [])
+        assert rows.next_batch(5) == [(4,)]
+        rows.close()
+        assert c.is_valid()
+    finally:
+        c.close()
+
+
+def test_idle_poll_once_per_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    bg = context.background()
+    c = pg_conn()
+    try:
+        polls: list[int] = []
+        server_closed = postgres.Conn._server_closed
+
+        def counting(self: postgres.Conn) -> bool:
+            polls.append(1)
+            return server_closed(self)
+
+        monkeypatch.setattr(postgres.Conn, "_server_closed", counting)
+        c.reset_session(bg)
+        assert len(polls) == 1
+        # reset_session's poll serves the statement that follows it.
+        c.query_context(bg, "SELECT 1", []).close()
+        assert len(polls) == 1
+        # The next one polls again.
+        c.query_context(bg, "SELECT 1", []).close()
+        assert len(polls) == 2
+        tx = c.begin_tx(bg, driver.TxOptions())
+        assert len(polls) == 3
+        tx.commit()
+        assert len(polls) == 4
+    finally:
+        c.close()
+
+
+def test_terminated_after_reset_session_is_bad_conn() -> None:
+    bg = context.background()
+    c = pg_conn()
+    try:
+        rows = c.query_context(bg, "SELECT pg_backend_pid()", [])
+        ((pid,),) = rows.next_batch(1)
+        rows.close()
+        c.reset_session(bg)
+        reset_at = time.monotonic()
+        terminate(pid)
+        # Once reset_session's poll is too old to serve it, the statement polls
+        # and sees the connection closed: it is not sent.
+        wait_for(lambda: time.monotonic() > reset_at + postgres._POLL_FRESH)
+        with pytest.raises(driver.BadConnError):
+            c.query_context(bg, "SELECT 1", [])
+        assert not c.is_valid()
+    finally:
+        c.close()

@@ -891,3 +891,160 @@ def test_driver_stmt_plain_methods(mem: dbsql.DB) -> None:
         stmt.close()
     finally:
         conn.close()
+
+
+# --- next_batch (driver.RowsNextBatch) ------------------------------------------
+
+
+def drain_next(rows: Any) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next."""
+    dest: list[Any] = [None] * len(rows.columns())
+    out: list[tuple[Any, ...]] = []
+    while True:
+        try:
+            rows.next(dest)
+        except EOFError:
+            return out
+        out.append(tuple(dest))
+
+
+def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
+    """The rows of the current result set, read with Rows.next_batch(size)."""
+    out: list[tuple[Any, ...]] = []
+    while True:
+        batch = rows.next_batch(size)
+        if not batch:
+            return out
+        assert len(batch) <= size
+        assert all(type(r) is tuple for r in batch)
+        out.extend(batch)
+
+
+MIXED_QUERY = "SELECT i, r, s, b, n, at, flag, i * 2 AS e FROM mixed ORDER BY i"
+
+
+def test_next_batch_matches_next(mem: dbsql.DB) -> None:
+    conn: Any = mem.driver().open(":memory:")
+    bg = context.background()
+    try:
+        conn.exec_context(
+            bg,
+            "CREATE TABLE mixed (i INTEGER, r REAL, s TEXT, b BLOB, n NUMERIC, at DATETIME, "
+            "flag BOOLEAN)",
+            [],
+        )
+        values: list[tuple[Any, ...]] = [
+            (0, 1.5, "a", b"\x00\x01", 10, "2024-01-02 03:04:05", 1),
+            (1, None, "", b"", 2.5, "2024-01-02T03:04:05.123456+02:00", 0),
+            (2, -0.0, None, None, None, 1700000000, 2),
+            (3, 1e300, "ü", b"x", "12a", 1700000000123, None),
+            (4, 2.0, "b", b"y", 7, "not a time", "yes"),
+            (5, None, None, None, None, None, None),
+            (6, 3.25, "c", b"z", -1, "2024-02-29", -3),
+        ]
+        for v in values:
+            conn.exec_context(
+                bg,
+                "INSERT INTO mixed VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [driver.NamedValue("", k, x) for k, x in enumerate(v, 1)],
+            )
+        rows = conn.query_context(bg, MIXED_QUERY, [])
+        assert isinstance(rows, driver.RowsNextBatch)
+        want = drain_next(rows)
+        rows.close()
+        assert len(want) == len(values)
+        # The declared DATETIME and BOOLEAN columns are converted by both.
+        assert want[0][5] == datetime.datetime(2024, 1, 2, 3, 4, 5)
+        assert want[3][5] == datetime.datetime(2023, 11, 14, 22, 13, 20, 123000, datetime.UTC)
+        assert want[4][5] == "not a time"
+        assert [w[6] for w in want] == [True, False, True, None, "yes", None, False]
+        for size in (1, 3, len(values), 1000):
+            rows = conn.query_context(bg, MIXED_QUERY, [])
+            assert drain_batches(rows, size) == want
+            assert rows.next_batch(size) == []  # the end stays the end
+            rows.close()
+        # Rows taken with next first: next_batch hands out the others.
+        rows = conn.query_context(bg, MIXED_QUERY, [])
+        dest: list[Any] = [None] * 8
+        rows.next(dest)
+        assert tuple(dest) == want[0]
+        assert drain_batches(rows, 2) == want[1:]
+        with pytest.raises(ValueError, match="max_rows"):
+            rows.next_batch(0)
+        rows.close()
+        # Without converted columns, the rows are the tuples sqlite3 gave.
+        rows = conn.query_context(
+            bg, "SELECT i, s FROM mixed WHERE i < ? ORDER BY i", [driver.NamedValue("", 1, 3)]
+        )
+        assert rows.next_batch(5) == [(0, "a"), (1, ""), (2, None)]
+        assert rows.next_batch(5) == []
+        rows.close()
+        # Through dbsql too.
+        db = dbsql.open("sqlite3", ":memory:")
+        try:
+            got = [tuple(r) for r in db.query("SELECT 1, 'x' UNION ALL SELECT 2, NULL")]
+            assert got == [(1, "x"), (2, None)]
+        finally:
+            db.close()
+    finally:
+        conn.close()
+
+
+def test_next_batch_multiple_result_sets(mem: dbsql.DB) -> None:
+    conn: Any = mem.driver().open(":memory:")
+    bg = context.background()
+    try:
+        rows = conn.query_context(
+            bg,
+            "CREATE TABLE m (x INTEGER, at DATETIME); "
+            "INSERT INTO m VALUES (1, '2024-01-01'), (2, NULL); "
+            "SELECT x, at FROM m ORDER BY x; "
+            "INSERT INTO m VALUES (3, NULL); "
+            "SELECT count(*) FROM m; "
+            "SELECT 'done'",
+            [],
+        )
+        assert rows.columns() == ["x", "at"]
+        assert rows.next_batch(10) == [(1, datetime.datetime(2024, 1, 1)), (2, None)]
+        assert rows.next_batch(10) == []
+        # After the empty list, as after EOFError from next.
+        assert rows.has_next_result_set()
+        rows.next_result_set()
+        assert rows.columns() == ["count(*)"]
+        assert rows.next_batch(1) == [(3,)]
+        assert rows.next_batch(1) == []
+        assert rows.has_next_result_set()
+        rows.next_result_set()
+        assert rows.next_batch(5) == [("done",)]
+        assert rows.next_batch(5) == []
+        assert not rows.has_next_result_set()
+        with pytest.raises(EOFError):
+            rows.next_result_set()
+        assert rows.next_batch(5) == []
+        rows.close()
+    finally:
+        conn.close()
+
+
+def test_next_batch_cancelled_between_batches(mem: dbsql.DB) -> None:
+    conn: Any = mem.driver().open(":memory:")
+    bg = context.background()
+    try:
+        ctx, cancel = context.with_cancel(bg)
+        rows = conn.query_context(
+            ctx,
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) "
+            "SELECT x FROM c",
+            [],
+        )
+        assert rows.next_batch(100) == [(i,) for i in range(1, 101)]
+        cancel()
+        with pytest.raises(Canceled):
+            rows.next_batch(100)
+        rows.close()
+        # The connection stays usable.
+        rows = conn.query_context(bg, "SELECT 4", [])
+        assert rows.next_batch(5) == [(4,)]
+        rows.close()
+    finally:
+        conn.close()

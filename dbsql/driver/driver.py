@@ -76,6 +76,7 @@ __all__ = [
     "RowsColumnTypeNullable",
     "RowsColumnTypePrecisionScale",
     "RowsColumnTypeScanType",
+    "RowsNextBatch",
     "RowsNextResultSet",
     "ScanContext",
     "SessionResetter",
@@ -489,6 +490,21 @@ class RowsColumnScanner(Rows, Protocol):
 
         The driver may use :func:`dbsql.convert_assign` for the conversion.
         """
+        ...
+
+
+@runtime_checkable
+class RowsNextBatch(Rows, Protocol):
+    """Beyond Go (dbsql only): rows that can hand over up to max_rows rows at once,
+    each a tuple in column order holding exactly the values ``next`` would have
+    written; an empty list means the end of the current result set (where ``next``
+    raises EOFError). Errors are raised as ``next`` raises them. dbsql uses either
+    ``next`` or ``next_batch`` on a Rows, never both, and holds the connection's
+    lock during the call, as for ``next``.
+    """
+
+    def next_batch(self, max_rows: int) -> list[tuple[Any, ...]]:
+        """Return up to max_rows rows (at least one unless at the end of the result set)."""
         ...
 
 

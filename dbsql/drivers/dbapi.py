@@ -94,6 +94,7 @@ import datetime
 import decimal
 import functools
 import inspect
+import itertools
 import re
 import select
 import sys
@@ -551,6 +552,9 @@ class Driver:
             raise ValueError("dbapi: fetch_size must be at least 1")
         self._fetch_size = fetch_size
         self._mysql_types = _mysql_field_types(module)
+        # Translations of queries bound with positional arguments only, by query
+        # text (the usual case, without _translate's wider cache key).
+        self._positional: dict[str, Translation] = {}
 
     def __repr__(self) -> str:
         return (
@@ -718,10 +722,6 @@ def _attr(obj: Any, name: str) -> Any:
     return None if callable(v) else v
 
 
-def _never(ctx: Context) -> bool:
-    return ctx.done() is _context._NEVER
-
-
 class _Conn:
     """A connection: one DB-API connection and its transaction state."""
 
@@ -735,6 +735,8 @@ class _Conn:
         self._cancel_mu = threading.Lock()
         self._running = False
         self._interrupt: Callable[[], Any] | None = None
+        # A poll object registered for the connection's socket (fd, object).
+        self._poller: tuple[int, Any] | None = None
         if d.threadsafety > 0:
             for meth in ("cancel_safe", "cancel", "interrupt"):
                 f = getattr(raw, meth, None)
@@ -761,12 +763,15 @@ class _Conn:
     # -- state
 
     def _raw_dead(self) -> bool:
+        # _attr(raw, "closed") or _attr(raw, "broken") is True or _attr(raw, "open")
+        # is False, inline.
         raw = self._raw
-        if _attr(raw, "closed"):
+        v = getattr(raw, "closed", None)
+        if v and not callable(v):
             return True
-        if _attr(raw, "broken") is True:
+        if getattr(raw, "broken", None) is True:
             return True
-        return _attr(raw, "open") is False
+        return getattr(raw, "open", None) is False
 
     def _check_usable(self) -> None:
         """Raise BadConnError when nothing can be sent: the statement cannot
@@ -794,12 +799,15 @@ class _Conn:
         if err is not None:
             raise err
         stop: Callable[[], bool] | None = None
-        if self._interrupt is not None and not _never(ctx):
+        if self._interrupt is not None and ctx.done() is not _context._NEVER:
             with self._cancel_mu:
                 self._running = True
             stop = _context.after_func(ctx, self._on_ctx_done)
+        lock = self._d._lock
         try:
-            with self._d._guard():
+            if lock is None:
+                return f(*args)
+            with lock:
                 return f(*args)
         except Exception as e:
             self._note_error()
@@ -815,8 +823,11 @@ class _Conn:
 
     def _plain(self, f: Callable[..., Any], *args: Any) -> Any:
         """Call f(*args) on the module, with no context."""
+        lock = self._d._lock
         try:
-            with self._d._guard():
+            if lock is None:
+                return f(*args)
+            with lock:
                 return f(*args)
         except Exception:
             self._note_error()
@@ -829,14 +840,37 @@ class _Conn:
         cur = self._plain(self._raw.cursor)
         try:
             if args:
-                t = _translate(
-                    query,
-                    d.paramstyle,
-                    frozenset(a.name for a in args if a.name),
-                    d.quoting == "mysql",
-                    d.module_name,
-                )
-                params = t.bind(args)
+                for a in args:
+                    if a.name:
+                        t = _translate(
+                            query,
+                            d.paramstyle,
+                            frozenset(a.name for a in args if a.name),
+                            d.quoting == "mysql",
+                            d.module_name,
+                        )
+                        params = t.bind(args)
+                        break
+                else:
+                    # Positional arguments only: what Translation.bind does for them.
+                    found = d._positional.get(query)
+                    if found is None:
+                        found = _translate(
+                            query, d.paramstyle, frozenset(), d.quoting == "mysql", d.module_name
+                        )
+                        if len(d._positional) >= 2048:
+                            d._positional.clear()
+                        d._positional[query] = found
+                    t = found
+                    if len(args) != t.num_positional:
+                        raise ValueError(
+                            f"dbapi: the query has {t.num_positional} ? placeholder(s), "
+                            f"got {len(args)} positional argument(s)"
+                        )
+                    if t.paramstyle == "named" or t.paramstyle == "pyformat":
+                        params = {f"p{k}": a.value for k, a in enumerate(args, 1)}
+                    else:
+                        params = tuple([a.value for a in args])
                 self._call(ctx, cur.execute, t.query, params)
             else:
                 self._call(ctx, cur.execute, query)
@@ -1080,13 +1114,22 @@ class _Conn:
             fd = fileno()
             if not isinstance(fd, int) or fd < 0:
                 return False
-            readable, _, _ = select.select([fd], [], [], 0)
+            poller = self._poller
+            if poller is None or poller[0] != fd:
+                make = getattr(select, "poll", None)
+                if make is None:
+                    readable, _, _ = select.select([fd], [], [], 0)
+                    return bool(readable)
+                p = make()
+                p.register(fd, select.POLLIN | select.POLLPRI)
+                poller = self._poller = (fd, p)
+            # POLLHUP and POLLERR are reported too: select sees them as readable.
+            return bool(poller[1].poll(0))
         except (OSError, ValueError, TypeError, AttributeError, NotImplementedError):
             return False
         except Exception:
             # The module's own error (e.g. a closed connection).
             return True
-        return bool(readable)
 
     def is_valid(self) -> bool:
         return not (self._closed or self._broken or self._raw_dead())
@@ -1190,6 +1233,21 @@ def _out(v: Any) -> Any:
     return v
 
 
+# Value types _out converts; rows without them are handed on as they are.
+_BUFFER_TYPES = frozenset({memoryview, bytearray})
+_TUPLE_TYPE = frozenset({tuple})
+
+
+def _tuples(batch: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a fetchmany as tuples of Values: the module's own list of tuples
+    when no value needs _out (checked without Python code per value)."""
+    if _TUPLE_TYPE.issuperset(map(type, batch)) and _BUFFER_TYPES.isdisjoint(
+        map(type, itertools.chain.from_iterable(batch))
+    ):
+        return batch if type(batch) is list else list(batch)
+    return [tuple(map(_out, row)) for row in batch]
+
+
 _PAREN = re.compile(r"\s*\(.*\)\s*$")
 
 
@@ -1261,8 +1319,29 @@ class _Rows:
                 raise EOFError
             self._buf.extend(batch)
         row = self._buf.popleft()
-        for i, v in enumerate(row):
-            dest[i] = _out(v)
+        if _BUFFER_TYPES.isdisjoint(map(type, row)):
+            dest[:] = row
+        else:
+            dest[:] = map(_out, row)
+
+    def next_batch(self, max_rows: int) -> list[tuple[Any, ...]]:
+        """Up to max_rows rows (one ``fetchmany(max_rows)``, the context checked
+        first as for ``next``); an empty list at the end of the result set."""
+        if max_rows < 1:
+            raise ValueError(f"dbapi: next_batch needs max_rows >= 1, got {max_rows}")
+        if self._advanced:
+            return []
+        buf = self._buf
+        if buf:
+            # Rows fetched for next (dbsql never mixes the two; others may).
+            return _tuples([buf.popleft() for _ in range(min(max_rows, len(buf)))])
+        if self._eof:
+            return []
+        batch = self._conn._call(self._ctx, self._cur.fetchmany, max_rows)
+        if not batch:
+            self._eof = True
+            return []
+        return _tuples(batch)
 
     def has_next_result_set(self) -> bool:
         if self._advanced:

@@ -815,6 +815,13 @@ def _fmt_datetime(v: datetime.datetime) -> str:
 
 def _literal(raw: Any, v: Any, loc: datetime.tzinfo | None) -> str:
     """The SQL literal for a value accepted by check_named_value."""
+    t = type(v)
+    if t is int:
+        if not _INT_MIN <= v <= _UINT_MAX:
+            raise OverflowError(f"mysql: integer {v} does not fit in 64 bits")
+        return str(v)
+    if t is str:
+        return str(raw.escape(v))
     if v is None:
         return "NULL"
     if v is True:
@@ -1323,6 +1330,9 @@ class MySQLConn:
         # What statements run since the last reset_session may have left in
         # the session (_STATE, _DATABASE bits; see _session_effects).
         self._dirty = 0
+        # A poll object registered for the socket (its fd, the object), for
+        # _socket_idle.
+        self._poller: tuple[int, Any] | None = None
 
     def __repr__(self) -> str:
         c = self._cfg
@@ -1375,7 +1385,7 @@ class MySQLConn:
             self._finish(stop, interrupt)
             self._discard()
             raise
-        if self._finish(stop, interrupt):
+        if stop is not None and self._finish(stop, interrupt):
             self._clean_after_kill(False)
             raise _context_error(ctx)
         return result
@@ -1621,9 +1631,13 @@ class MySQLConn:
             fd = sock.fileno()
             if fd < 0:
                 return False
+            poller = self._poller
+            if poller is not None and poller[0] == fd:
+                return not poller[1].poll(0)
             if hasattr(select, "poll"):
                 p = select.poll()
                 p.register(fd, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+                self._poller = (fd, p)
                 return not p.poll(0)
             r, _, x = select.select([fd], [], [fd], 0)
             return not r and not x
@@ -1637,7 +1651,17 @@ class MySQLConn:
     def check_named_value(self, nv: driver.NamedValue) -> None:
         """Accept the values PyMySQL can escape (see the module documentation)."""
         v = nv.value
-        if v is None or isinstance(v, bool):
+        t = type(v)
+        # The plain types first, without the (slow) Valuer protocol check.
+        if t is int:
+            if not _INT_MIN <= v <= _UINT_MAX:
+                raise OverflowError(f"mysql: integer {v} does not fit in 64 bits")
+            return
+        if t is str or t is bytes or v is None or t is bool:
+            return
+        if t is float:
+            if not math.isfinite(v):
+                raise ValueError(f"mysql: {v} can not be used with MySQL")
             return
         if isinstance(v, driver.Valuer):
             raise driver.SkipError()
@@ -1765,9 +1789,10 @@ class MySQLRows:
         )
         self._rows: tuple[Any, ...] = res.rows or ()
         self._pos = 0
-        loc = self._conn._cfg.loc
+        self._names: list[str] | None = None
+        cfg = self._conn._cfg
         self._attach: list[int] = []
-        if loc is not None and self._conn._cfg.parse_time:
+        if cfg.loc is not None and cfg.parse_time:
             self._attach = [
                 i
                 for i, f in enumerate(self._fields)
@@ -1775,9 +1800,16 @@ class MySQLRows:
             ]
 
     def columns(self) -> list[str]:
-        if self._conn._cfg.columns_with_alias:
-            return [f"{f.table_name}.{f.name}" if f.table_name else f.name for f in self._fields]
-        return [f.name for f in self._fields]
+        names = self._names
+        if names is None:
+            if self._conn._cfg.columns_with_alias:
+                names = [
+                    f"{f.table_name}.{f.name}" if f.table_name else f.name for f in self._fields
+                ]
+            else:
+                names = [f.name for f in self._fields]
+            self._names = names
+        return names
 
     def close(self) -> None:
         """Close the rows; result sets not read yet are read and dropped (or, when
@@ -1817,6 +1849,31 @@ class MySQLRows:
                 v = dest[i]
                 if isinstance(v, datetime.datetime):
                     dest[i] = v.replace(tzinfo=loc)
+
+    def next_batch(self, max_rows: int) -> list[tuple[Any, ...]]:
+        """Up to max_rows rows of the result set read when the statement ran (the
+        result's own tuples unless DATETIME columns get the DSN's ``loc``); an
+        empty list at its end."""
+        if max_rows < 1:
+            raise ValueError(f"mysql: next_batch needs max_rows >= 1, got {max_rows}")
+        rows = self._rows
+        pos = self._pos
+        if pos >= len(rows):
+            return []
+        batch = list(rows[pos : pos + max_rows])
+        self._pos = pos + len(batch)
+        attach = self._attach
+        if attach:
+            loc = self._conn._cfg.loc
+
+            def put_loc(v: Any) -> Any:
+                return v.replace(tzinfo=loc) if isinstance(v, datetime.datetime) else v
+
+            cols: list[Any] = list(zip(*batch, strict=True))
+            for i in attach:
+                cols[i] = map(put_loc, cols[i])
+            batch = list(zip(*cols, strict=True))
+        return batch
 
     def has_next_result_set(self) -> bool:
         return not self._closed and self._pending()

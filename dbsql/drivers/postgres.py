@@ -88,8 +88,9 @@ Bad connections
     have reached the server: the connection was closed or broken before the
     call, the server had already closed it (end of stream, or a FATAL error such
     as an administrator shutdown, 57P01, received while the connection was idle:
-    it is checked with a non-blocking poll before each statement and in
-    ``reset_session``), or libpq could not send the statement. An error while a
+    it is checked with a non-blocking poll in ``reset_session`` and before each
+    statement, once: the poll of ``reset_session`` serves the statement that
+    follows it at once), or libpq could not send the statement. An error while a
     statement runs is the server's error; ``is_valid()`` then reports False if
     the connection broke, so the pool discards it. ``connect`` never raises
     BadConnError.
@@ -102,6 +103,7 @@ import datetime
 import decimal
 import functools
 import math
+import operator
 import re
 import select
 import threading
@@ -144,6 +146,9 @@ _PgCursor = psycopg.Cursor[TupleRow]
 _CANCEL_TIMEOUT = 10.0
 # Rows converted at a time from the received result.
 _FETCH_BATCH = 256
+# How long the idle-connection poll of reset_session (or of begin_tx, commit)
+# also serves the statement sent right after it, in seconds.
+_POLL_FRESH = 0.02
 _MAX_INT64 = 2**63 - 1
 _REDACTED = "xxxxx"
 _SECRET_KEYS = ("password", "sslpassword")
@@ -260,7 +265,7 @@ _SESSION_NAMES = frozenset(
 class _Parsed:
     """A query split into text (``%`` escaped for psycopg) and placeholders."""
 
-    __slots__ = ("parts", "max_ordinal", "has_named", "session")
+    __slots__ = ("parts", "max_ordinal", "has_named", "session", "positional")
 
     def __init__(
         self,
@@ -274,6 +279,8 @@ class _Parsed:
         self.max_ordinal = max_ordinal  # the highest $N
         self.has_named = has_named  # whether any @name may be a placeholder
         self.session = session  # whether it may change state beyond its transaction
+        # The translation for positional arguments only, set on first use.
+        self.positional: _Translation | None = None
 
 
 @functools.lru_cache(maxsize=512)
@@ -473,34 +480,48 @@ def _translate(query: str, named: bool) -> _Translation:
     return _Translation("".join(out), sequential, tuple(ordinals), tuple(names))
 
 
-def _bind(query: str, args: Sequence[driver.NamedValue]) -> tuple[str, Any]:
-    """Return the query text and parameters to pass to psycopg's execute."""
+_ORDINAL = operator.attrgetter("ordinal")
+
+
+def _bind(
+    query: str, args: Sequence[driver.NamedValue], parsed: _Parsed | None = None
+) -> tuple[str, Any]:
+    """Return the query text and parameters to pass to psycopg's execute
+    (parsed: ``_parse(query)``, when the caller has it)."""
     if not args:
         return query, None
-    named = any(a.name for a in args)
-    tr = _translate(query, named)
-    if not named:
-        max_ordinal = _parse(query).max_ordinal
-        if len(args) != max_ordinal:
+    for a in args:
+        if a.name:
+            break
+    else:
+        # Positional arguments only (the usual case).
+        p = parsed if parsed is not None else _parse(query)
+        if len(args) != p.max_ordinal:
             raise ValueError(
-                f"postgres: got {len(args)} parameters but the statement requires {max_ordinal}"
+                f"postgres: got {len(args)} parameters but the statement requires {p.max_ordinal}"
             )
+        tr = p.positional
+        if tr is None:
+            tr = p.positional = _translate(query, False)
         if tr.sequential:
-            return tr.text, [a.value for a in sorted(args, key=lambda a: a.ordinal)]
+            if len(args) == 1:
+                return tr.text, [args[0].value]
+            return tr.text, [a.value for a in sorted(args, key=_ORDINAL)]
         return tr.text, {f"p{a.ordinal}": a.value for a in args}
+    tr = _translate(query, True)
     by_ordinal = {a.ordinal: a for a in args}
     by_name = {a.name: a for a in args if a.name}
     params: dict[str, Any] = {}
     for o in tr.ordinals:
-        a = by_ordinal.get(o)
-        if a is None:
+        found = by_ordinal.get(o)
+        if found is None:
             raise ValueError(f"postgres: no argument for ${o}: got {len(args)} arguments")
-        params[f"p{o}"] = a.value
+        params[f"p{o}"] = found.value
     for name in tr.names:
-        a = by_name.get(name)
-        if a is None:
+        found = by_name.get(name)
+        if found is None:
             raise ValueError(f"postgres: no named argument for @{name}")
-        params["@" + name] = a.value
+        params["@" + name] = found.value
     used_ordinals = set(tr.ordinals)
     used_names = set(tr.names)
     for a in args:
@@ -653,6 +674,13 @@ class Conn:
         self._bad = False
         # The session may hold state beyond a transaction: reset_session clears it.
         self._dirty = False
+        # A cursor kept for the next statement (see _release).
+        self._idle_cur: _PgCursor | None = None
+        # When the idle connection was last polled and found open, for the
+        # statement that follows (0.0: that poll has been used or there was none).
+        self._polled_at = 0.0
+        # A poll object registered for the socket (its fd, the object).
+        self._poller: tuple[int, Any] | None = None
         # Set by the notice handler when the server announced it is closing the
         # connection (a FATAL error received while idle, e.g. 57P01).
         self._terminating: list[bool] = [False]
@@ -688,7 +716,7 @@ class Conn:
             fd = pgconn.socket
         except psycopg.OperationalError:
             return True
-        if not _readable(fd):
+        if not self._readable(fd):
             return False
         try:
             pgconn.consume_input()
@@ -698,13 +726,41 @@ class Conn:
             return True
         return pgconn.status == _BAD or self._terminating[0]
 
-    def _check_usable(self) -> None:
-        """Raise BadConnError if no statement can reach the server."""
+    def _readable(self, fd: int) -> bool:
+        """Whether the socket has something to read (or hung up), without blocking;
+        the poll object is made once per socket."""
+        poller = self._poller
+        if poller is None or poller[0] != fd:
+            make = getattr(select, "poll", None)
+            if make is None:
+                return _readable(fd)
+            p = make()
+            p.register(fd, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+            poller = self._poller = (fd, p)
+        return bool(poller[1].poll(0))
+
+    def _check_usable(self, keep: bool = False) -> None:
+        """Raise BadConnError if no statement can reach the server.
+
+        The idle connection is polled once per statement: reset_session, begin_tx
+        and commit always poll and keep the result (keep=True) for the statement
+        sent next through _run, which polls only when there is no such result from
+        the last _POLL_FRESH seconds.
+        """
         if self._closed or self._bad:
             raise driver.BadConnError()
+        if not keep:
+            polled = self._polled_at
+            if polled:
+                self._polled_at = 0.0
+                if time.monotonic() - polled < _POLL_FRESH:
+                    return
         if self._server_closed():
+            self._polled_at = 0.0
             self._mark_bad()
             raise driver.BadConnError()
+        if keep:
+            self._polled_at = time.monotonic()
 
     def _run(self, ctx: _ctx.Context, fn: Callable[[], _T]) -> _T:
         """Run fn (one round trip) under ctx: cancel it on the server if ctx ends."""
@@ -764,16 +820,32 @@ class Conn:
         args: Sequence[driver.NamedValue],
         prepare: bool | None,
     ) -> _PgCursor:
-        if _parse(query).session:
+        parsed = _parse(query)
+        if parsed.session:
             self._dirty = True
-        text, params = _bind(query, args)
-        cur = self._pg.cursor()
+        text, params = _bind(query, args, parsed)
+        cur = self._idle_cur
+        if cur is None:
+            cur = self._pg.cursor()
+        else:
+            self._idle_cur = None
         try:
             self._run(ctx, lambda: cur.execute(text, params, prepare=prepare))
         except BaseException:
             cur.close()
             raise
         return cur
+
+    def _release(self, cur: _PgCursor) -> None:
+        """Done with cur: keep it for the next statement (its results dropped, as
+        close does), or close it when a cursor is already kept."""
+        if self._idle_cur is None and not self._closed and not cur.closed:
+            reset = getattr(cur, "_reset", None)
+            if reset is not None:
+                reset()
+                self._idle_cur = cur
+                return
+        cur.close()
 
     def _simple(self, ctx: _ctx.Context, query: str) -> _PgCursor:
         return self._execute(ctx, query, (), False)
@@ -808,6 +880,7 @@ class Conn:
         if self._closed:
             return
         self._closed = True
+        self._idle_cur = None
         self._pg.close()
 
     def begin(self) -> Tx:
@@ -828,20 +901,21 @@ class Conn:
             stmt = "BEGIN" + clause
         if opts.read_only:
             stmt += " READ ONLY"
-        self._check_usable()
-        status = self._pg.info.transaction_status
+        self._check_usable(keep=True)
+        status = self._pg.pgconn.transaction_status
         if status != _IDLE:
             raise RuntimeError(
-                f"postgres: cannot begin a transaction: the connection is {status.name}"
+                "postgres: cannot begin a transaction: the connection is "
+                + pq.TransactionStatus(status).name
             )
-        self._simple(ctx, stmt).close()
+        self._release(self._simple(ctx, stmt))
         return Tx(self)
 
     def exec_context(
         self, ctx: _ctx.Context, query: str, args: Sequence[driver.NamedValue]
     ) -> Result:
         """Execute query; the Result counts the rows of the last statement."""
-        return _result(self._execute(ctx, query, args, None))
+        return _result(self, self._execute(ctx, query, args, None))
 
     def query_context(
         self, ctx: _ctx.Context, query: str, args: Sequence[driver.NamedValue]
@@ -852,7 +926,7 @@ class Conn:
     def ping(self, ctx: _ctx.Context) -> None:
         """Send an empty query; BadConnError if the connection does not answer."""
         try:
-            self._simple(ctx, ";").close()
+            self._release(self._simple(ctx, ";"))
         except psycopg.OperationalError as e:
             self._mark_bad()
             raise driver.BadConnError() from e
@@ -865,14 +939,16 @@ class Conn:
         temporary objects, LISTEN, PREPARE, DECLARE, DO, advisory locks, ...),
         the session is cleared as ``DISCARD ALL`` does.
         """
-        self._check_usable()
+        self._check_usable(keep=True)
         pg = self._pg
         try:
-            status = pg.info.transaction_status
-            if status in (_INTRANS, _INERROR):
+            status = pg.pgconn.transaction_status
+            if status == _INTRANS or status == _INERROR:
                 pg.rollback()  # also clears psycopg's prepared statements
             elif status != _IDLE:
-                raise psycopg.OperationalError(f"unexpected transaction status {status.name}")
+                raise psycopg.OperationalError(
+                    "unexpected transaction status " + pq.TransactionStatus(status).name
+                )
             if self._dirty:
                 pg.execute(_DISCARD_ALL, prepare=False)
                 self._dirty = False
@@ -939,7 +1015,7 @@ class Stmt:
         return self.query_context(_ctx.background(), _named_values(args))
 
     def exec_context(self, ctx: _ctx.Context, args: Sequence[driver.NamedValue]) -> Result:
-        return _result(self._conn._execute(ctx, self._query, args, True))
+        return _result(self._conn, self._conn._execute(ctx, self._query, args, True))
 
     def query_context(self, ctx: _ctx.Context, args: Sequence[driver.NamedValue]) -> Rows:
         return Rows(self._conn, self._conn._execute(ctx, self._query, args, True))
@@ -958,13 +1034,14 @@ class Tx:
     def commit(self) -> None:
         """Send COMMIT; raise CommitRollbackError if the transaction had failed."""
         conn = self._conn
-        conn._check_usable()
-        if conn._pg.info.transaction_status == _INERROR:
+        conn._check_usable(keep=True)
+        if conn._pg.pgconn.transaction_status == _INERROR:
+            conn._polled_at = 0.0  # the poll is for COMMIT, not for this rollback
             conn._pg.rollback()
             raise CommitRollbackError()
         cur = conn._simple(_ctx.background(), "COMMIT")
         status = cur.statusmessage
-        cur.close()
+        conn._release(cur)
         if status == "ROLLBACK":
             raise CommitRollbackError()
 
@@ -994,13 +1071,13 @@ class Result:
         return f"<dbsql.drivers.postgres.Result rows_affected={self._rows}>"
 
 
-def _result(cur: _PgCursor) -> Result:
+def _result(conn: Conn, cur: _PgCursor) -> Result:
     try:
         n = cur.rowcount
         while cur.nextset():
             n = cur.rowcount
     finally:
-        cur.close()
+        conn._release(cur)
     return Result(max(n, 0))
 
 
@@ -1036,22 +1113,41 @@ _SCAN_TYPES: dict[int, type] = {
 _TEXT_OID, _BYTEA_OID, _BPCHAR_OID, _VARCHAR_OID, _NUMERIC_OID = 25, 17, 1042, 1043, 1700
 
 
+# Statuses of a result that has columns (what Cursor.description looks at).
+_COLUMN_STATUSES = frozenset(
+    int(st)
+    for st in (
+        pq.ExecStatus.TUPLES_OK,
+        pq.ExecStatus.SINGLE_TUPLE,
+        getattr(pq.ExecStatus, "TUPLES_CHUNK", pq.ExecStatus.TUPLES_OK),
+    )
+)
+
+
 class Rows:
-    """The rows of a query, received whole; one result set per row-returning statement."""
+    """The rows of a query, received whole; one result set per row-returning statement.
+
+    The column names are read from the result itself; psycopg's ``description``
+    (Column objects) is built only when a column type is asked for.
+    """
+
+    __slots__ = ("_conn", "_cur", "_buf", "_pos", "_closed", "_advanced", "_res", "_names", "_desc")
 
     def __init__(self, conn: Conn, cur: _PgCursor) -> None:
         self._conn = conn
         self._cur = cur
-        self._types = conn._pg.adapters.types
         self._buf: list[TupleRow] = []
         self._pos = 0
         self._closed = False
         # The cursor already stands on the next result set (has_next_result_set).
         self._advanced = False
-        self._desc = cur.description
-        if self._desc is None and self._advance():
-            self._desc = cur.description
-            self._advanced = False
+        self._names: list[str] | None = None
+        self._desc: list[psycopg.Column] | None = None
+        # The current result set (None: the query gave none with columns).
+        res = cur.pgresult
+        if res is None or not (res.nfields or res.status in _COLUMN_STATUSES):
+            res = cur.pgresult if self._advance() else None
+        self._res = res
 
     def _advance(self) -> bool:
         """Move the cursor to the next result that has columns."""
@@ -1060,32 +1156,82 @@ class Rows:
                 return True
         return False
 
+    def _more_results(self) -> bool:
+        """Whether the cursor holds results after the current one (True when psycopg
+        does not tell)."""
+        cur = self._cur
+        results = getattr(cur, "_results", None)
+        i = getattr(cur, "_iresult", None)
+        if type(results) is list and type(i) is int:
+            return i + 1 < len(results)
+        return True
+
+    def _pin(self) -> None:
+        """Read the current result set's names and description before the cursor
+        moves on (has_next_result_set)."""
+        if self._res is not None:
+            self.columns()
+            if self._desc is None:
+                self._desc = self._cur.description or []
+
     def columns(self) -> list[str]:
-        return [c.name for c in self._desc] if self._desc else []
+        names = self._names
+        if names is None:
+            res = self._res
+            if res is None:
+                names = []
+            else:
+                enc = self._cur._encoding
+                names = []
+                for i in range(res.nfields):
+                    fname = res.fname(i)
+                    names.append(fname.decode(enc) if fname else f"column_{i + 1}")
+            self._names = names
+        return names
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._buf = []
-            self._cur.close()
+            self._res = None
+            self._conn._release(self._cur)
 
     def next(self, dest: list[driver.Value]) -> None:
-        if self._advanced or self._desc is None or self._closed:
+        if self._advanced or self._res is None or self._closed:
             raise EOFError
-        if self._pos >= len(self._buf):
-            self._buf = self._cur.fetchmany(_FETCH_BATCH)
-            self._pos = 0
-            if not self._buf:
+        buf = self._buf
+        pos = self._pos
+        if pos >= len(buf):
+            buf = self._buf = self._cur.fetchmany(_FETCH_BATCH)
+            pos = 0
+            if not buf:
                 raise EOFError
-        row = self._buf[self._pos]
-        self._pos += 1
-        for i, v in enumerate(row):
-            dest[i] = v
+        self._pos = pos + 1
+        dest[:] = buf[pos]
+
+    def next_batch(self, max_rows: int) -> list[tuple[Any, ...]]:
+        """Up to max_rows rows as psycopg loads them; an empty list at the end of the
+        result set."""
+        if max_rows < 1:
+            raise ValueError(f"postgres: next_batch needs max_rows >= 1, got {max_rows}")
+        if self._advanced or self._res is None or self._closed:
+            return []
+        buf = self._buf
+        pos = self._pos
+        if pos < len(buf):
+            # Rows fetched for next (dbsql never mixes the two; others may).
+            batch = buf[pos : pos + max_rows]
+            self._pos = pos + len(batch)
+            return batch
+        return self._cur.fetchmany(max_rows)
 
     def has_next_result_set(self) -> bool:
         if self._closed:
             return False
         if not self._advanced:
+            if not self._more_results():
+                return False
+            self._pin()
             self._advanced = self._advance()
         return self._advanced
 
@@ -1093,17 +1239,26 @@ class Rows:
         if self._closed or not (self._advanced or self._advance()):
             raise EOFError
         self._advanced = False
-        self._desc = self._cur.description
+        self._res = self._cur.pgresult
+        self._names = None
+        self._desc = None
         self._buf = []
         self._pos = 0
 
+    def _column(self, index: int) -> psycopg.Column:
+        desc = self._desc
+        if desc is None:
+            if self._closed:
+                raise RuntimeError("postgres: the rows are closed")
+            desc = self._desc = (self._cur.description or []) if self._res is not None else []
+        return desc[index]
+
     def _oid(self, index: int) -> int:
-        assert self._desc is not None
-        return int(self._desc[index].type_code)
+        return int(self._column(index).type_code)
 
     def column_type_database_type_name(self, index: int) -> str:
         oid = self._oid(index)
-        info = self._types.get(oid)
+        info = self._conn._pg.adapters.types.get(oid)
         if info is None:
             return str(oid)
         name = info.name.upper()
@@ -1116,8 +1271,7 @@ class Rows:
         if oid in (_TEXT_OID, _BYTEA_OID):
             return _MAX_INT64, True
         if oid in (_VARCHAR_OID, _BPCHAR_OID):
-            assert self._desc is not None
-            size = self._desc[index].display_size
+            size = self._column(index).display_size
             return (_MAX_INT64, True) if size is None else (int(size), True)
         return 0, False
 
@@ -1127,8 +1281,7 @@ class Rows:
     def column_type_precision_scale(self, index: int) -> tuple[int, int, bool]:
         if self._oid(index) != _NUMERIC_OID:
             return 0, 0, False
-        assert self._desc is not None
-        col = self._desc[index]
+        col = self._column(index)
         if col.precision is None:
             return 0, 0, False  # numeric without (precision, scale)
         return int(col.precision), int(col.scale or 0), True
@@ -1138,7 +1291,7 @@ class Rows:
         t = _SCAN_TYPES.get(oid)
         if t is not None:
             return t
-        info = self._types.get(oid)
+        info = self._conn._pg.adapters.types.get(oid)
         if info is not None and oid == info.array_oid and oid != info.oid:
             return list
         return object

@@ -399,6 +399,7 @@ class _Parsed:
         "keyword",
         "view_sql",
         "statements",
+        "plain",
     )
 
     def __init__(self) -> None:
@@ -412,6 +413,9 @@ class _Parsed:
         self.keyword = ""  # first keyword, upper case
         self.view_sql: str | None = None  # the query with NULL for parameters
         self.statements: tuple[_Parsed, ...] = ()  # several statements: each one
+        # One statement that neither changes the schema nor ends a transaction:
+        # a query of it takes the short path (SQLiteConn._query_plain).
+        self.plain = False
 
 
 @functools.lru_cache(maxsize=1024)
@@ -506,6 +510,7 @@ def _parse_one(query: str) -> _Parsed:
             keys.append(label[1:])
         p.keys = tuple(keys)
     p.sql = text
+    p.plain = p.keyword not in _SCHEMA_CHANGE and p.keyword not in _TX_END
     if p.keyword in _SELECTISH:
         out = []
         last = 0
@@ -729,6 +734,17 @@ class _Cols:
 _NO_COLS = _Cols([])
 
 
+def _convert_rows(
+    batch: list[tuple[Any, ...]], conv: list[tuple[int, Callable[[Any], Any]]]
+) -> list[tuple[Any, ...]]:
+    """The rows of batch with conv's columns converted (column by column: the other
+    columns are not touched by Python code). The converters pass None through."""
+    cols: list[Any] = list(zip(*batch, strict=True))
+    for i, f in conv:
+        cols[i] = map(f, cols[i])
+    return list(zip(*cols, strict=True))
+
+
 # ---------------------------------------------------------------------------
 # Driver and connector.
 
@@ -924,8 +940,16 @@ class SQLiteConn:
         temporary tables, views and triggers (attached databases stay)."""
         if self._closed:
             raise driver.BadConnError()
+        self._tx = None
         try:
-            self._tx = None
+            if not (
+                self._db.in_transaction
+                or self._temp_objects
+                or self._query_only
+                or self._read_uncommitted
+                or self._schema_changed_in_tx
+            ):
+                return  # nothing left behind (the usual case)
             if self._db.in_transaction:
                 self._cur.execute("ROLLBACK")
             self._tx_ended()
@@ -969,8 +993,15 @@ class SQLiteConn:
     def query_context(
         self, ctx: Context, query: str, args: Sequence[driver.NamedValue]
     ) -> SQLiteRows:
-        self._check(ctx)
-        return self._query(ctx, _parse(query), args)
+        if self._closed:
+            raise driver.BadConnError()
+        err = ctx.err()
+        if err is not None:
+            raise err
+        p = _parse(query)
+        if p.plain and ctx.done() is _NEVER:
+            return self._query_plain(ctx, p, args)
+        return self._query(ctx, p, args)
 
     def _exec(self, ctx: Context, p: _Parsed, args: Sequence[driver.NamedValue]) -> SQLiteResult:
         if p.statements:
@@ -1004,6 +1035,37 @@ class SQLiteConn:
             n = self._db.total_changes - before
         rowid = cur.lastrowid
         return SQLiteResult(rowid if rowid is not None else 0, n)
+
+    def _query_plain(
+        self, ctx: Context, p: _Parsed, args: Sequence[driver.NamedValue]
+    ) -> SQLiteRows:
+        """_query (and _run) for a plain statement (see _Parsed.plain) under a context
+        that cannot end: no watch, no schema bookkeeping."""
+        if args:
+            if len(args) == 1 and p.n == 1 and not p.named and not args[0].name:
+                params: Any = (args[0].value,)
+            else:
+                params = [a.value for a in args if not a.name]
+                if p.named or len(params) != p.n or len(args) != p.n:
+                    params = _bind(p, args)
+        elif p.n:
+            params = _bind(p, args)
+        else:
+            params = ()
+        c = self._c
+        cols = c._cols.get(p.sql)
+        if cols is None and p.view_sql is not None:
+            cols = c._col_info(self, p)
+        cur = self._db.cursor()
+        try:
+            cur.execute(p.sql, params)
+        except BaseException:
+            cur.close()
+            raise
+        if cols is None and p.view_sql is not None:
+            # The query runs but its view does not: do not try again.
+            c._cols.setdefault(p.sql, _NO_COLS)
+        return SQLiteRows(self, cur, cols, ctx, None, [])
 
     def _query(self, ctx: Context, p: _Parsed, args: Sequence[driver.NamedValue]) -> SQLiteRows:
         w = None if ctx.done() is _NEVER else _Watch(self, ctx)
@@ -1238,7 +1300,11 @@ class SQLiteStmt:
         return self._check(ctx)._exec(ctx, self._p, args)
 
     def query_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> SQLiteRows:
-        return self._check(ctx)._query(ctx, self._p, args)
+        conn = self._check(ctx)
+        p = self._p
+        if p.plain and ctx.done() is _NEVER:
+            return conn._query_plain(ctx, p, args)
+        return conn._query(ctx, p, args)
 
     def exec(self, args: Sequence[Any]) -> SQLiteResult:
         return self.exec_context(background(), _named(args))
@@ -1278,6 +1344,7 @@ class SQLiteRows:
         "_cur",
         "_cols",
         "_names",
+        "_desc",
         "_ctx",
         "_w",
         "_buf",
@@ -1309,14 +1376,12 @@ class SQLiteRows:
         self._rest = rest
         self._pending: tuple[_sqlite.Cursor, _Cols | None] | None = None
         self._pending_err: Exception | None = None
-        self._set(cur, cols)
-
-    def _set(self, cur: _sqlite.Cursor | None, cols: _Cols | None) -> None:
-        """Make cur the current result set."""
+        # What _set does, inline (a query's usual path).
         self._cur = cur
         desc = cur.description if cur is not None else None
-        self._names: list[str] = [d[0] for d in desc] if desc is not None else []
-        if cols is not None and len(cols.types) != len(self._names):
+        self._desc = desc
+        self._names: list[str] | None = None  # from desc, on first use
+        if cols is not None and (desc is None or len(cols.types) != len(desc)):
             cols = None
         self._cols = cols
         self._conv = cols.conv if cols is not None else None
@@ -1325,8 +1390,27 @@ class SQLiteRows:
         self._size = _FIRST_BATCH
         self._done = desc is None
 
+    def _set(self, cur: _sqlite.Cursor | None, cols: _Cols | None) -> None:
+        """Make cur the current result set."""
+        self._cur = cur
+        desc = cur.description if cur is not None else None
+        self._desc = desc
+        self._names = None
+        if cols is not None and (desc is None or len(cols.types) != len(desc)):
+            cols = None
+        self._cols = cols
+        self._conv = cols.conv if cols is not None else None
+        self._buf = []
+        self._pos = 0
+        self._size = _FIRST_BATCH
+        self._done = desc is None
+
     def columns(self) -> list[str]:
-        return self._names
+        names = self._names
+        if names is None:
+            desc = self._desc
+            names = self._names = [d[0] for d in desc] if desc is not None else []
+        return names
 
     def close(self) -> None:
         """Close the rows; statements of the query not run yet are skipped."""
@@ -1381,7 +1465,24 @@ class SQLiteRows:
         buf = self._buf
         pos = self._pos
         if pos >= len(buf):
-            buf = self._fill()
+            # Fetch the next batch (batches grow up to _MAX_BATCH rows).
+            if self._done:
+                raise EOFError
+            size = self._size
+            w = self._w
+            cur = self._cur
+            assert cur is not None
+            if w is None:
+                buf = cur.fetchmany(size)
+            else:
+                buf = _watched(self._ctx, w, cur.fetchmany, size)
+            self._buf = buf
+            if len(buf) < size:
+                self._done = True
+                if not buf:
+                    raise EOFError
+            elif size < _MAX_BATCH:
+                self._size = size * 4
             pos = 0
         self._pos = pos + 1
         dest[:] = buf[pos]
@@ -1392,25 +1493,32 @@ class SQLiteRows:
                 if v is not None:
                     dest[i] = f(v)
 
-    def _fill(self) -> list[Any]:
-        if self._done:
-            raise EOFError
-        size = self._size
-        w = self._w
-        cur = self._cur
-        assert cur is not None
-        if w is None:
-            batch = cur.fetchmany(size)
+    def next_batch(self, max_rows: int) -> list[tuple[Any, ...]]:
+        """Up to max_rows rows (sqlite3's tuples; rebuilt only when a column is
+        converted); an empty list at the end of the result set."""
+        if max_rows < 1:
+            raise ValueError(f"sqlite3: next_batch needs max_rows >= 1, got {max_rows}")
+        buf = self._buf
+        pos = self._pos
+        if pos < len(buf):
+            # Rows fetched for next (dbsql never mixes the two; others may).
+            batch = buf[pos : pos + max_rows]
+            self._pos = pos + len(batch)
         else:
-            batch = _watched(self._ctx, w, cur.fetchmany, size)
-        if len(batch) < size:
-            self._done = True
-            if not batch:
-                self._buf = batch
-                raise EOFError
-        elif size < _MAX_BATCH:
-            self._size = size * 4
-        self._buf = batch
+            if self._done:
+                return []
+            cur = self._cur
+            assert cur is not None
+            w = self._w
+            if w is None:
+                batch = cur.fetchmany(max_rows)
+            else:
+                batch = _watched(self._ctx, w, cur.fetchmany, max_rows)
+            if len(batch) < max_rows:
+                self._done = True
+        conv = self._conv
+        if conv is not None and batch:
+            return _convert_rows(batch, conv)
         return batch
 
     # --- column types ---
