@@ -1104,6 +1104,10 @@ class DB:
         # stop cancels the connection opener.
         with self._mu:
             self._stopped = True
+            # Beyond Go: the opens still pending will not run; undo their
+            # optimistic num_open += 1 (Go leaks them: Stats counts them open).
+            self._num_open -= self._opener_pending
+            self._opener_pending = 0
             self._opener_cond.notify_all()
 
     def _max_idle_conns_locked(self) -> int:
@@ -1891,7 +1895,10 @@ class DB:
         txctx, cancel = _ctx.with_cancel(ctx)
         tx = Tx(self, dc, release, txi, cancel, keep_conn_on_rollback, txctx)
         # Go runs awaitDone in a goroutine; here a callback on the context.
-        tx._stop_await = _ctx.after_func(txctx, tx._await_done)
+        # When ctx can never end, txctx ends only by tx._cancel, which runs after
+        # done is set, when awaitDone's rollback is a no-op: no callback needed.
+        if not _never_done(ctx):
+            tx._stop_await = _ctx.after_func(txctx, tx._await_done)
         return tx
 
     def driver(self) -> driver.Driver:
