@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import random
+import sys
 import threading
 import traceback
 from collections.abc import Iterator
@@ -10,6 +13,18 @@ import pytest
 
 from dbsql import sql
 from tests.sqltest import FLAVORS
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """make stress: DBSQL_SWITCH_INTERVAL (seconds) is the session's
+    sys.setswitchinterval, so that threads interleave (nearly) at every bytecode;
+    DBSQL_RANDOM_SEED seeds the random module (the pool picks waiters at random)."""
+    interval = os.environ.get("DBSQL_SWITCH_INTERVAL", "")
+    if interval:
+        sys.setswitchinterval(float(interval))
+    seed = os.environ.get("DBSQL_RANDOM_SEED", "")
+    if seed:
+        random.seed(int(seed))
 
 
 @pytest.fixture(autouse=True)

@@ -681,8 +681,12 @@ def test_issue20622(flavor: str) -> None:
                 if count == 1:
                     cancel()
                     # Go sleeps 100ms here to let the context's rollback run while the
-                    # rows are open: wait for the rollback to have started instead.
-                    assert wait_condition(tx._is_done), "tx not rolled back after cancel"
+                    # rows are open: wait for the rollback to have started and for the
+                    # rows to have seen the context end instead (else next() may still
+                    # give a row that the context then closes before scan).
+                    assert wait_condition(
+                        lambda: tx._is_done() and rows._context_done is not None
+                    ), "tx not rolled back after cancel"
             rows.close()
             _ignore_err(tx.commit)
         finally:
