@@ -86,6 +86,8 @@ class TestSQLite3(DriverSuite):
         *_ODD_LEVELS,
     )
     supports_read_only = True
+    # A query text of several statements gives one result set per SELECT.
+    supports_multi_result_sets = True
 
     def sleep_query(self, seconds: float) -> str | None:
         return _sqlite_sleep(seconds)
