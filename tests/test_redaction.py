@@ -60,6 +60,8 @@ def all_text(e: BaseException) -> str:
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
         parts += [str(cur), repr(cur), repr(cur.args)]
+        # Public attributes drivers' errors carry, such as psycopg's pgconn.
+        parts += [repr(getattr(cur, a, None)) for a in ("pgconn", "pgresult", "diag")]
         cur = cur.__cause__ or cur.__context__
     return "\n".join(parts)
 

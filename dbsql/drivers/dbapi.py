@@ -614,7 +614,16 @@ def _scrubbed(e: Exception, secrets: Sequence[str]) -> Exception | None:
     parts: list[str] = []
     cur: BaseException | None = e
     while cur is not None and len(parts) < 20:
+        # A failed connect's error may keep the module's connection object
+        # (psycopg's Error.pgconn), whose repr shows the connection string,
+        # password included: drop it, it is of no use after a failed connect.
+        if getattr(cur, "_pgconn", None) is not None:
+            with contextlib.suppress(Exception):
+                cur._pgconn = None  # type: ignore[attr-defined]
         parts += [str(cur), repr(cur.args)]
+        # Public attributes a module's error may carry, whose repr can show the
+        # connection string (psycopg's Error.pgconn): a copy drops them.
+        parts += [repr(getattr(cur, a, None)) for a in ("pgconn", "pgresult", "diag")]
         cur = cur.__cause__ or cur.__context__
     text = "\n".join(parts)
     if not any(s in text for s in secrets):

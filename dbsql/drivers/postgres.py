@@ -219,6 +219,13 @@ def _scrubbed_error(e: Exception, secrets: Sequence[str]) -> Exception:
     """Return e, or a copy of the same class without the secrets in its text."""
     if not secrets:
         return e
+    # A failed connection attempt's error keeps the libpq connection (psycopg's
+    # Error.pgconn), whose repr shows the conninfo, password included: drop it.
+    if getattr(e, "_pgconn", None) is not None:
+        try:
+            e._pgconn = None  # type: ignore[attr-defined]
+        except Exception:
+            pass
     text = _error_text(e)
     if not any(s in text for s in secrets):
         return e
