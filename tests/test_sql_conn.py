@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 
@@ -36,12 +36,15 @@ from dbsql.sql import (
 from fakedb import fakedb as fdb
 from tests.sqltest import (
     FAKE_DB_NAME,
+    NullTestRow,
+    NullTestSpec,
     clear_all_conns,
     close_db,
     dump_deps,
     exec_,
     new_test_db,
     not_basic,
+    null_test_run,
     num_deps_poll,
     num_free_conns,
     num_open_conns,
@@ -380,135 +383,123 @@ def test_issue6651(flavor: str, monkeypatch: pytest.MonkeyPatch) -> None:
             pytest.fail(f"error = None; want {want!r}")
 
 
-class _NullTestRow(NamedTuple):
-    null_param: Any
-    not_null_param: Any
-    scan_null_val: Any
-
-
-class _NullTestSpec(NamedTuple):
-    null_type: str
-    not_null_type: str
-    rows: tuple[_NullTestRow, _NullTestRow, _NullTestRow, _NullTestRow, _NullTestRow, _NullTestRow]
-
-
 @not_basic("driver.ColumnConverter")
 def test_null_string_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullstring",
         "string",
         (
-            _NullTestRow(NullString("aqua", True), "", NullString("aqua", True)),
-            _NullTestRow(NullString("brown", False), "", NullString("", False)),
-            _NullTestRow("chartreuse", "", NullString("chartreuse", True)),
-            _NullTestRow(NullString("darkred", True), "", NullString("darkred", True)),
-            _NullTestRow(NullString("eel", False), "", NullString("", False)),
-            _NullTestRow("foo", NullString("black", False), None),
+            NullTestRow(NullString("aqua", True), "", NullString("aqua", True)),
+            NullTestRow(NullString("brown", False), "", NullString("", False)),
+            NullTestRow("chartreuse", "", NullString("chartreuse", True)),
+            NullTestRow(NullString("darkred", True), "", NullString("darkred", True)),
+            NullTestRow(NullString("eel", False), "", NullString("", False)),
+            NullTestRow("foo", NullString("black", False), None),
         ),
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("driver.ColumnConverter")
 def test_null_int64_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullint64",
         "int64",
         (
-            _NullTestRow(NullInt64(31, True), 1, NullInt64(31, True)),
-            _NullTestRow(NullInt64(-22, False), 1, NullInt64(0, False)),
-            _NullTestRow(22, 1, NullInt64(22, True)),
-            _NullTestRow(NullInt64(33, True), 1, NullInt64(33, True)),
-            _NullTestRow(NullInt64(222, False), 1, NullInt64(0, False)),
-            _NullTestRow(0, NullInt64(31, False), None),
+            NullTestRow(NullInt64(31, True), 1, NullInt64(31, True)),
+            NullTestRow(NullInt64(-22, False), 1, NullInt64(0, False)),
+            NullTestRow(22, 1, NullInt64(22, True)),
+            NullTestRow(NullInt64(33, True), 1, NullInt64(33, True)),
+            NullTestRow(NullInt64(222, False), 1, NullInt64(0, False)),
+            NullTestRow(0, NullInt64(31, False), None),
         ),
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("driver.ColumnConverter")
 def test_null_int32_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullint32",
         "int32",
         (
-            _NullTestRow(NullInt32(31, True), 1, NullInt32(31, True)),
-            _NullTestRow(NullInt32(-22, False), 1, NullInt32(0, False)),
-            _NullTestRow(22, 1, NullInt32(22, True)),
-            _NullTestRow(NullInt32(33, True), 1, NullInt32(33, True)),
-            _NullTestRow(NullInt32(222, False), 1, NullInt32(0, False)),
-            _NullTestRow(0, NullInt32(31, False), None),
+            NullTestRow(NullInt32(31, True), 1, NullInt32(31, True)),
+            NullTestRow(NullInt32(-22, False), 1, NullInt32(0, False)),
+            NullTestRow(22, 1, NullInt32(22, True)),
+            NullTestRow(NullInt32(33, True), 1, NullInt32(33, True)),
+            NullTestRow(NullInt32(222, False), 1, NullInt32(0, False)),
+            NullTestRow(0, NullInt32(31, False), None),
         ),
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("driver.ColumnConverter")
 def test_null_int16_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullint16",
         "int16",
         (
-            _NullTestRow(NullInt16(31, True), 1, NullInt16(31, True)),
-            _NullTestRow(NullInt16(-22, False), 1, NullInt16(0, False)),
-            _NullTestRow(22, 1, NullInt16(22, True)),
-            _NullTestRow(NullInt16(33, True), 1, NullInt16(33, True)),
-            _NullTestRow(NullInt16(222, False), 1, NullInt16(0, False)),
-            _NullTestRow(0, NullInt16(31, False), None),
+            NullTestRow(NullInt16(31, True), 1, NullInt16(31, True)),
+            NullTestRow(NullInt16(-22, False), 1, NullInt16(0, False)),
+            NullTestRow(22, 1, NullInt16(22, True)),
+            NullTestRow(NullInt16(33, True), 1, NullInt16(33, True)),
+            NullTestRow(NullInt16(222, False), 1, NullInt16(0, False)),
+            NullTestRow(0, NullInt16(31, False), None),
         ),
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("driver.ColumnConverter")
 def test_null_byte_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullbyte",
         "byte",
         (
-            _NullTestRow(NullByte(31, True), 1, NullByte(31, True)),
-            _NullTestRow(NullByte(0, False), 1, NullByte(0, False)),
-            _NullTestRow(22, 1, NullByte(22, True)),
-            _NullTestRow(NullByte(33, True), 1, NullByte(33, True)),
-            _NullTestRow(NullByte(222, False), 1, NullByte(0, False)),
-            _NullTestRow(0, NullByte(31, False), None),
+            NullTestRow(NullByte(31, True), 1, NullByte(31, True)),
+            NullTestRow(NullByte(0, False), 1, NullByte(0, False)),
+            NullTestRow(22, 1, NullByte(22, True)),
+            NullTestRow(NullByte(33, True), 1, NullByte(33, True)),
+            NullTestRow(NullByte(222, False), 1, NullByte(0, False)),
+            NullTestRow(0, NullByte(31, False), None),
         ),
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("driver.ColumnConverter")
 def test_null_float64_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullfloat64",
         "float64",
         (
-            _NullTestRow(NullFloat64(31.2, True), 1, NullFloat64(31.2, True)),
-            _NullTestRow(NullFloat64(13.1, False), 1, NullFloat64(0.0, False)),
-            _NullTestRow(-22.9, 1, NullFloat64(-22.9, True)),
-            _NullTestRow(NullFloat64(33.81, True), 1, NullFloat64(33.81, True)),
-            _NullTestRow(NullFloat64(222, False), 1, NullFloat64(0.0, False)),
-            _NullTestRow(10, NullFloat64(31.2, False), None),
+            NullTestRow(NullFloat64(31.2, True), 1, NullFloat64(31.2, True)),
+            NullTestRow(NullFloat64(13.1, False), 1, NullFloat64(0.0, False)),
+            NullTestRow(-22.9, 1, NullFloat64(-22.9, True)),
+            NullTestRow(NullFloat64(33.81, True), 1, NullFloat64(33.81, True)),
+            NullTestRow(NullFloat64(222, False), 1, NullFloat64(0.0, False)),
+            NullTestRow(10, NullFloat64(31.2, False), None),
         ),
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("driver.ColumnConverter")
 def test_null_bool_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullbool",
         "bool",
         (
-            _NullTestRow(NullBool(False, True), True, NullBool(False, True)),
-            _NullTestRow(NullBool(True, False), False, NullBool(False, False)),
-            _NullTestRow(True, True, NullBool(True, True)),
-            _NullTestRow(NullBool(True, True), False, NullBool(True, True)),
-            _NullTestRow(NullBool(True, False), True, NullBool(False, False)),
-            _NullTestRow(True, NullBool(True, False), None),
+            NullTestRow(NullBool(False, True), True, NullBool(False, True)),
+            NullTestRow(NullBool(True, False), False, NullBool(False, False)),
+            NullTestRow(True, True, NullBool(True, True)),
+            NullTestRow(NullBool(True, True), False, NullBool(True, True)),
+            NullTestRow(NullBool(True, False), True, NullBool(False, False)),
+            NullTestRow(True, NullBool(True, False), None),
         ),
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("driver.ColumnConverter")
@@ -518,98 +509,19 @@ def test_null_time_param(flavor: str) -> None:
     t0 = None
     t1 = datetime.datetime(2000, 1, 1, 8, 9, 10, 11, tzinfo=datetime.UTC)
     t2 = datetime.datetime(2010, 1, 1, 8, 9, 10, 11, tzinfo=datetime.UTC)
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nulldatetime",
         "datetime",
         (
-            _NullTestRow(NullTime(t1, True), t2, NullTime(t1, True)),
-            _NullTestRow(NullTime(t1, False), t2, NullTime(t0, False)),
-            _NullTestRow(t1, t2, NullTime(t1, True)),
-            _NullTestRow(NullTime(t1, True), t2, NullTime(t1, True)),
-            _NullTestRow(NullTime(t1, False), t2, NullTime(t0, False)),
-            _NullTestRow(t2, NullTime(t1, False), None),
+            NullTestRow(NullTime(t1, True), t2, NullTime(t1, True)),
+            NullTestRow(NullTime(t1, False), t2, NullTime(t0, False)),
+            NullTestRow(t1, t2, NullTime(t1, True)),
+            NullTestRow(NullTime(t1, True), t2, NullTime(t1, True)),
+            NullTestRow(NullTime(t1, False), t2, NullTime(t0, False)),
+            NullTestRow(t2, NullTime(t1, False), None),
         ),
     )
-    _null_test_run(spec, flavor)
-
-
-def _null_test_run(spec: _NullTestSpec, flavor: str) -> None:
-    with ExitStack() as defer:
-        db = new_test_db("", flavor)
-        defer.callback(close_db, db)
-        exec_(
-            db,
-            f"CREATE|t|id=int32,name=string,nullf={spec.null_type},notnullf={spec.not_null_type}",
-        )
-
-        # Inserts with db.exec:
-        exec_(
-            db,
-            "INSERT|t|id=?,name=?,nullf=?,notnullf=?",
-            1,
-            "alice",
-            spec.rows[0].null_param,
-            spec.rows[0].not_null_param,
-        )
-        exec_(
-            db,
-            "INSERT|t|id=?,name=?,nullf=?,notnullf=?",
-            2,
-            "bob",
-            spec.rows[1].null_param,
-            spec.rows[1].not_null_param,
-        )
-
-        # Inserts with a prepared statement:
-        try:
-            stmt = db.prepare("INSERT|t|id=?,name=?,nullf=?,notnullf=?")
-        except Exception as e:
-            pytest.fail(f"prepare: {e!r}")
-        defer.callback(stmt.close)
-        for id_, name, row in ((3, "chris", 2), (4, "dave", 3), (5, "eleanor", 4)):
-            try:
-                stmt.exec(id_, name, spec.rows[row].null_param, spec.rows[row].not_null_param)
-            except Exception as e:
-                pytest.fail(f"exec insert {name}: {e!r}")
-
-        # Can't put null val into non-null col
-        row5 = spec.rows[5]
-        try:
-            stmt.exec(6, "bob", row5.null_param, row5.not_null_param)
-        except sql.Error:
-            pass
-        else:
-            pytest.fail(
-                "expected error inserting nil val with prepared statement Exec:"
-                f" NULL={row5.null_param!r}, NOT-NULL={row5.not_null_param!r}"
-            )
-
-        try:
-            db.exec("INSERT|t|id=?,name=?,nullf=?", 999, None, None)
-        except Exception:
-            pass
-        else:
-            # TODO: this test fails, but it's just because
-            # fakeConn implements the optional Execer interface,
-            # so arguably this is the correct behavior. But
-            # maybe I should flesh out the fakeConn.Exec
-            # implementation so this properly fails.
-            # pytest.fail("expected error inserting nil name with Exec")
-            pass
-
-        # Go's reflect.New(paramtype): a new value of the type of row 0's null param.
-        paramtype = type(spec.rows[0].null_param)
-        bind_val = paramtype()
-
-        for i in range(5):
-            id_ = i + 1
-            try:
-                db.query_row("SELECT|t|nullf|id=?", id_).scan(bind_val)
-            except Exception as e:
-                pytest.fail(f"id={id_} Scan: {e!r}")
-            assert bind_val == spec.rows[i].scan_null_val, (
-                f"id={id_} got {bind_val!r}, want {spec.rows[i].scan_null_val!r}"
-            )
+    null_test_run(spec, flavor)
 
 
 def test_query_row_nil_scan_dest(flavor: str) -> None:

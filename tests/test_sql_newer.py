@@ -17,7 +17,7 @@ import gc
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 
@@ -42,10 +42,13 @@ from dbsql.sql import (
 )
 from tests.sqltest import (
     FAKE_DB_NAME,
+    NullTestRow,
+    NullTestSpec,
     close_db,
     exec_,
     new_test_db,
     not_basic,
+    null_test_run,
     wait_condition,
     wait_for_free,
     wait_for_rows_close,
@@ -209,96 +212,21 @@ def test_cursor_cancel(flavor: str) -> None:
 # Nullable parameters (Go's nullTestRun).
 
 
-class _NullTestRow(NamedTuple):
-    null_param: Any
-    not_null_param: Any
-    scan_null_val: Any
-
-
-class _NullTestSpec(NamedTuple):
-    null_type: str
-    not_null_type: str
-    rows: Sequence[_NullTestRow]
-
-
-def _null_test_run(spec: _NullTestSpec, flavor: str) -> None:
-    db = new_test_db("", flavor)
-    try:
-        exec_(
-            db,
-            f"CREATE|t|id=int32,name=string,nullf={spec.null_type},notnullf={spec.not_null_type}",
-        )
-        rows = spec.rows
-
-        # Inserts with db.exec:
-        exec_(
-            db,
-            "INSERT|t|id=?,name=?,nullf=?,notnullf=?",
-            1,
-            "alice",
-            rows[0].null_param,
-            rows[0].not_null_param,
-        )
-        exec_(
-            db,
-            "INSERT|t|id=?,name=?,nullf=?,notnullf=?",
-            2,
-            "bob",
-            rows[1].null_param,
-            rows[1].not_null_param,
-        )
-
-        # Inserts with a prepared statement:
-        with db.prepare("INSERT|t|id=?,name=?,nullf=?,notnullf=?") as stmt:
-            stmt.exec(3, "chris", rows[2].null_param, rows[2].not_null_param)
-            stmt.exec(4, "dave", rows[3].null_param, rows[3].not_null_param)
-            stmt.exec(5, "eleanor", rows[4].null_param, rows[4].not_null_param)
-
-            # Can't put null val into non-null col
-            row5 = rows[5]
-            with pytest.raises(ConversionError):
-                stmt.exec(6, "bob", row5.null_param, row5.not_null_param)
-
-            # Go ignores the result of this exec (an old TODO there wanted an
-            # error for the NULL name, which the NOT NULL column's converter
-            # now gives).
-            try:
-                db.exec("INSERT|t|id=?,name=?,nullf=?", 999, None, None)
-            except Exception:
-                pass
-
-            # Go's reflect.New(paramtype): one destination, scanned into again
-            # and again; a Null[T] keeps its T (its __orig_class__).
-            param = rows[0].null_param
-            paramtype = getattr(param, "__orig_class__", type(param))
-            bind_val = paramtype()
-
-            for i in range(5):
-                id_ = i + 1
-                (got,) = db.query_row("SELECT|t|nullf|id=?", id_).scan(bind_val)
-                assert got is bind_val
-                assert got == rows[i].scan_null_val, (
-                    f"id={id_} got {got!r}, want {rows[i].scan_null_val!r}"
-                )
-    finally:
-        close_db(db)
-
-
 @not_basic("ColumnConverter (the NOT NULL column rejects NULL in its column converter)")
 def test_generic_null_string_param(flavor: str) -> None:
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nullstring",
         "string",
         [
-            _NullTestRow(Null[str]("aqua", True), "", Null[str]("aqua", True)),
-            _NullTestRow(Null[str]("brown", False), "", Null[str]("", False)),
-            _NullTestRow("chartreuse", "", Null[str]("chartreuse", True)),
-            _NullTestRow(Null[str]("darkred", True), "", Null[str]("darkred", True)),
-            _NullTestRow(Null[str]("eel", False), "", Null[str]("", False)),
-            _NullTestRow("foo", Null[str]("black", False), None),
+            NullTestRow(Null[str]("aqua", True), "", Null[str]("aqua", True)),
+            NullTestRow(Null[str]("brown", False), "", Null[str]("", False)),
+            NullTestRow("chartreuse", "", Null[str]("chartreuse", True)),
+            NullTestRow(Null[str]("darkred", True), "", Null[str]("darkred", True)),
+            NullTestRow(Null[str]("eel", False), "", Null[str]("", False)),
+            NullTestRow("foo", Null[str]("black", False), None),
         ],
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 @not_basic("ColumnConverter (the NOT NULL column rejects NULL in its column converter)")
@@ -308,19 +236,19 @@ def test_null_uuid_param(flavor: str) -> None:
     u0 = uuid.UUID(int=0)
     u1 = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
     u2 = uuid.UUID("f47ac10b-58cc-4372-a567-0e02b2c3d479")
-    spec = _NullTestSpec(
+    spec = NullTestSpec(
         "nulluuid",
         "uuid",
         [
-            _NullTestRow(Null[uuid.UUID](u1, True), u2, Null[uuid.UUID](u1, True)),
-            _NullTestRow(Null[uuid.UUID](u1, False), u2, Null[uuid.UUID](u0, False)),
-            _NullTestRow(u1, u2, Null[uuid.UUID](u1, True)),
-            _NullTestRow(Null[uuid.UUID](u1, True), u2, Null[uuid.UUID](u1, True)),
-            _NullTestRow(Null[uuid.UUID](u1, False), u2, Null[uuid.UUID](u0, False)),
-            _NullTestRow(u2, Null[uuid.UUID](u1, False), None),
+            NullTestRow(Null[uuid.UUID](u1, True), u2, Null[uuid.UUID](u1, True)),
+            NullTestRow(Null[uuid.UUID](u1, False), u2, Null[uuid.UUID](u0, False)),
+            NullTestRow(u1, u2, Null[uuid.UUID](u1, True)),
+            NullTestRow(Null[uuid.UUID](u1, True), u2, Null[uuid.UUID](u1, True)),
+            NullTestRow(Null[uuid.UUID](u1, False), u2, Null[uuid.UUID](u0, False)),
+            NullTestRow(u2, Null[uuid.UUID](u1, False), None),
         ],
     )
-    _null_test_run(spec, flavor)
+    null_test_run(spec, flavor)
 
 
 # ---------------------------------------------------------------------------
