@@ -39,6 +39,7 @@ from dbsql.ctxutil import (
     _ctx_driver_stmt_exec,
     _ctx_driver_stmt_query,
 )
+from dbsql.driver.types import _quote
 
 __all__ = [
     "DB",
@@ -777,6 +778,8 @@ def _seconds(d: float | datetime.timedelta, what: str = "duration") -> float:
 # the argument before anything is done (a None ctx would otherwise fail deep in
 # the pool, holding its lock).
 def _check_ctx(ctx: object) -> None:
+    if ctx is _BACKGROUND:  # the plain methods' context: nothing to check
+        return
     if not isinstance(ctx, Context) and not callable(getattr(ctx, "err", None)):
         raise TypeError(f"sql: ctx must be a dbsql.context.Context, not {type(ctx).__name__}")
 
@@ -787,6 +790,8 @@ def _check_query(query: object) -> None:
 
 
 def _check_args(ctx: object, query: object) -> None:
+    if ctx is _BACKGROUND and type(query) is str:
+        return
     _check_ctx(ctx)
     _check_query(query)
 
@@ -1983,7 +1988,7 @@ def open(driver_name: str, data_source_name: str) -> DB:  # noqa: A001
 
         driveri = _find_driver(driver_name)
     if driveri is None:
-        raise ValueError(f"sql: unknown driver {_go_quote(driver_name)} (forgotten import?)")
+        raise ValueError(f"sql: unknown driver {_quote(driver_name)} (forgotten import?)")
 
     open_connector = getattr(driveri, "open_connector", None)
     if open_connector is not None:
@@ -1991,11 +1996,6 @@ def open(driver_name: str, data_source_name: str) -> DB:  # noqa: A001
         return open_db(connector)
 
     return open_db(_DsnConnector(data_source_name, driveri))
-
-
-def _go_quote(s: str) -> str:
-    """Go's %q for a plain string."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _pool_exhausted(err: BaseException, waited: float, pool_state: str) -> BaseException:

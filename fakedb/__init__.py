@@ -10,100 +10,14 @@ a re-exported name would not reach the driver.
 """
 
 from dbsql import sql as _sql
-from fakedb.fakedb import (
-    FLAVORS,
-    AnyTypeConverter,
-    BasicConn,
-    BasicRows,
-    BasicStmt,
-    BoundCol,
-    Dummy,
-    ErrClosed,
-    ErrFakeConnSessionDirty,
-    FakeBadConnError,
-    FakeConn,
-    FakeConnector,
-    FakeDB,
-    FakeDBError,
-    FakeDriver,
-    FakeDriverCtx,
-    FakeDriverString,
-    FakeError,
-    FakePanic,
-    FakeStmt,
-    FakeTx,
-    MemToucher,
-    Row,
-    RowsCursor,
-    ScanColsConn,
-    ScanColsRows,
-    ScanColsStmt,
-    SessionDirtyError,
-    StmtClosedError,
-    Table,
-    check_subset_types,
-    col_type_to_reflect_type,
-    contains,
-    converter_for_type,
-    errf,
-    fake_conn_of,
-    fake_stmt_of,
-    fdriver,
-    rows_cursor_of,
-    set_hook_open_err,
-    set_hook_post_close_conn,
-    set_strict_fake_conn_close,
-)
-
-__all__ = [
-    "FLAVORS",
-    "AnyTypeConverter",
-    "BasicConn",
-    "BasicRows",
-    "BasicStmt",
-    "BoundCol",
-    "Dummy",
-    "ErrClosed",
-    "ErrFakeConnSessionDirty",
-    "FakeBadConnError",
-    "FakeConn",
-    "FakeConnector",
-    "FakeDB",
-    "FakeDBError",
-    "FakeDriver",
-    "FakeDriverCtx",
-    "FakeDriverString",
-    "FakeError",
-    "FakePanic",
-    "FakeStmt",
-    "FakeTx",
-    "MemToucher",
-    "Row",
-    "RowsCursor",
-    "ScanColsConn",
-    "ScanColsRows",
-    "ScanColsStmt",
-    "SessionDirtyError",
-    "StmtClosedError",
-    "Table",
-    "check_subset_types",
-    "col_type_to_reflect_type",
-    "contains",
-    "converter_for_type",
-    "errf",
-    "fake_conn_of",
-    "fake_stmt_of",
-    "fdriver",
-    "rows_cursor_of",
-    "set_hook_open_err",
-    "set_hook_post_close_conn",
-    "set_strict_fake_conn_close",
-]
+from fakedb.fakedb import *  # noqa: F403
+from fakedb.fakedb import __all__ as __all__
+from fakedb.fakedb import fdriver as _fdriver
 
 
 def _init() -> None:
     """Go's ``init``: register the fake driver as "test"."""
-    _sql.register("test", fdriver)
+    _sql.register("test", _fdriver)
 
 
 _init()
