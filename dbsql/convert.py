@@ -135,6 +135,11 @@ class _CCChecker:
             )
 
 
+# The checker of a statement without a column converter (never called: only a
+# cci routes arguments to it).
+_NO_CC_CHECKER = _CCChecker()
+
+
 def _default_check_named_value(nv: driver.NamedValue) -> None:
     """Wraps the default ColumnConverter to have the same signature as
     ``check_named_value`` in the driver.NamedValueChecker interface."""
@@ -163,23 +168,26 @@ def _driver_args_conn_locked(
         return []  # (nothing to convert, nothing to count)
 
     si: Any = None
-    cc = _CCChecker()
+    cc = _NO_CC_CHECKER
+    nvc_check: Callable[[driver.NamedValue], None] | None = None
+    cci: driver.ColumnConverter | None = None
     if ds is not None:
         si = ds.si
         want = si.num_input()
-        cc.want = want
 
-    # Check all types of interfaces from the start. Drivers may opt to use the
-    # NamedValueChecker for special argument types, then raise
-    # driver.SkipError to pass it along to the column converter.
-    # (Go's type assertions; getattr is the fast Python twin of a protocol check.)
-    nvc_check: Callable[[driver.NamedValue], None] | None = getattr(si, "check_named_value", None)
+        # Check all types of interfaces from the start. Drivers may opt to use
+        # the NamedValueChecker for special argument types, then raise
+        # driver.SkipError to pass it along to the column converter.
+        # (Go's type assertions; getattr is the fast Python twin of a protocol
+        # check.)
+        nvc_check = getattr(si, "check_named_value", None)
+        if getattr(si, "column_converter", None) is not None:
+            cci = si
+            cc = _CCChecker()
+            cc.cci = cci
+            cc.want = want
     if nvc_check is None:
         nvc_check = getattr(ci, "check_named_value", None)
-    cci: driver.ColumnConverter | None = None
-    if getattr(si, "column_converter", None) is not None:
-        cci = si
-        cc.cci = cci
 
     # Loop through all the arguments, checking each one. If no error is raised
     # simply increment the index and continue. However if

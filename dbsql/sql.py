@@ -1416,10 +1416,13 @@ class DB:
                 raise driver.BadConnError()
             self._mu.release()
 
-            # Reset the session if required.
+            # Reset the session if required. (conn._reset_session, inlined.)
             if conn._need_reset:
                 try:
-                    conn._reset_session(ctx)
+                    with conn._lock:
+                        resetter = conn._resetter
+                        if conn._need_reset and resetter is not None:
+                            resetter(ctx)
                 except driver.BadConnError:
                     conn._close_quiet()
                     raise
@@ -1539,8 +1542,13 @@ class DB:
         err is optionally the last error that occurred on this connection.
         """
         if not isinstance(err, driver.BadConnError):
-            if not dc._validate_connection(reset_session):
-                err = driver.BadConnError()
+            # (dc._validate_connection, inlined: it is on every query's path.)
+            with dc._lock:
+                if reset_session:
+                    dc._need_reset = True
+                validator = dc._validator
+                if validator is not None and not validator():
+                    err = driver.BadConnError()
         self._mu.acquire()
         if dc._fork_gen != _fork_gen:
             # Inherited from the parent process: dropped, never closed here (see
@@ -3097,26 +3105,31 @@ class Stmt:
     def exec_context(self, ctx: Context, *args: Any) -> Result:
         """Execute a prepared statement with the given arguments and return a
         Result summarizing the effect of the statement."""
-        _check_ctx(ctx)
+        if ctx is not _BACKGROUND:
+            _check_ctx(ctx)
         self._closemu.rlock()
         try:
             if self._sticky_err is not None:
                 raise self._sticky_err
-            assert self._db is not None
-
-            def attempt(strategy: int) -> Result:
-                dc, release_conn, ds = self._conn_stmt(ctx, strategy)
-                try:
-                    res = _result_from_statement(ctx, dc._ci, ds, args)
-                except BaseException as e:
-                    release_conn(e)
-                    raise
-                release_conn(None)
-                return res
-
-            return self._db._retry(attempt)
+            db = self._db
+            assert db is not None
+            # (The first attempt inline, the retries through db._retry.)
+            try:
+                return self._exec_attempt(ctx, args, _CACHED_OR_NEW_CONN)
+            except driver.BadConnError:
+                return db._retry(lambda strategy: self._exec_attempt(ctx, args, strategy), 1)
         finally:
             self._closemu.runlock()
+
+    def _exec_attempt(self, ctx: Context, args: Sequence[Any], strategy: int) -> Result:
+        dc, release_conn, ds = self._conn_stmt(ctx, strategy)
+        try:
+            res = _result_from_statement(ctx, dc._ci, ds, args)
+        except BaseException as e:
+            release_conn(e)
+            raise
+        release_conn(None)
+        return res
 
     def exec(self, *args: Any) -> Result:
         """Execute a prepared statement (background context); see :meth:`exec_context`."""
@@ -3199,42 +3212,47 @@ class Stmt:
     def query_context(self, ctx: Context, *args: Any) -> Rows:
         """Execute a prepared query statement with the given arguments and return
         the query results as Rows."""
-        _check_ctx(ctx)
+        if ctx is not _BACKGROUND:
+            _check_ctx(ctx)
         self._closemu.rlock()
         try:
             if self._sticky_err is not None:
                 raise self._sticky_err
             db = self._db
             assert db is not None
-
-            def attempt(strategy: int) -> Rows:
-                dc, release_conn, ds = self._conn_stmt(ctx, strategy)
-                try:
-                    rowsi = _rowsi_from_statement(ctx, dc._ci, ds, args)
-                except BaseException as e:
-                    release_conn(e)
-                    raise
-                # Note: ownership of ci passes to the Rows, to be freed with
-                # release_conn.
-                rows = Rows(dc, _noop_release, rowsi)
-                # add_dep must be added before init_context_close or it could
-                # attempt to remove_dep before it has been added.
-                db._add_dep(self, rows)
-
-                # release_conn must be set before init_context_close or it could
-                # release the connection before it is set.
-                def release(err: BaseException | None) -> None:
-                    release_conn(err)
-                    db._remove_dep(self, rows)
-
-                rows._release_conn = release
-                txctx = self._cg._tx_ctx() if self._cg is not None else None
-                rows._init_context_close(ctx, txctx)
-                return rows
-
-            return db._retry(attempt)
+            # (The first attempt inline, the retries through db._retry.)
+            try:
+                return self._query_attempt(db, ctx, args, _CACHED_OR_NEW_CONN)
+            except driver.BadConnError:
+                return db._retry(lambda strategy: self._query_attempt(db, ctx, args, strategy), 1)
         finally:
             self._closemu.runlock()
+
+    def _query_attempt(self, db: DB, ctx: Context, args: Sequence[Any], strategy: int) -> Rows:
+        dc, release_conn, ds = self._conn_stmt(ctx, strategy)
+        try:
+            rowsi = _rowsi_from_statement(ctx, dc._ci, ds, args)
+        except BaseException as e:
+            release_conn(e)
+            raise
+        # Note: ownership of ci passes to the Rows, to be freed with
+        # release_conn.
+        rows = Rows(dc, _noop_release, rowsi)
+        # add_dep must be added before init_context_close or it could
+        # attempt to remove_dep before it has been added.
+        db._add_dep(self, rows)
+
+        # release_conn must be set before init_context_close or it could
+        # release the connection before it is set.
+        def release(err: BaseException | None) -> None:
+            release_conn(err)
+            db._remove_dep(self, rows)
+
+        rows._release_conn = release
+        cg = self._cg
+        if ctx is not _BACKGROUND or cg is not None:
+            rows._init_context_close(ctx, cg._tx_ctx() if cg is not None else None)
+        return rows
 
     def query(self, *args: Any) -> Rows:
         """Execute a prepared query statement (background context); see
@@ -3326,6 +3344,27 @@ class Rows:
     values and closes the rows at the end. ``with`` closes them too.
     """
 
+    __slots__ = (
+        "_dc",
+        "_release_conn",
+        "_rowsi",
+        "_col_scanner",
+        "_cancel",
+        "_close_stmt",
+        "_context_done",
+        "_closemu",
+        "_lasterr",
+        "_closed",
+        "_closemu_scan_hold",
+        "_hit_eof",
+        "_lastcols",
+        "_next_batch",
+        "_buf",
+        "_bpos",
+        "_leak",
+        "__weakref__",
+    )
+
     def __init__(
         self,
         dc: _DriverConn,
@@ -3336,7 +3375,11 @@ class Rows:
         self._release_conn = release_conn
         self._rowsi: Any = rowsi
         # Rows that implement driver.RowsColumnScanner: next is never called.
-        self._col_scanner = hasattr(rowsi, "scan_column") and hasattr(rowsi, "next_row")
+        # (What the driver's Rows type implements, looked up once per type.)
+        caps = _rows_caps.get(type(rowsi))
+        if caps is None:
+            caps = _rows_caps_of(rowsi)
+        self._col_scanner = caps
         self._cancel: Callable[[], None] | None = None  # called when Rows is closed
         self._close_stmt: _DriverStmt | None = None  # if set, statement to close on close
 
@@ -3372,7 +3415,7 @@ class Rows:
         # next then hands out the rows of the batch without calling the driver.
         # Only next, next_result_set and close touch these.
         self._next_batch: Callable[[int], list[tuple[Any, ...]]] | None = (
-            None if self._col_scanner else getattr(rowsi, "next_batch", None)
+            None if caps else getattr(rowsi, "next_batch", None)
         )
         self._buf: Sequence[tuple[Any, ...]] = ()
         self._bpos = 0
@@ -3660,22 +3703,33 @@ class Rows:
             # without calling next.
             raise Error("sql: Scan called without calling Next (closemuScanHold)")
         closemu = self._closemu
-        closemu.rlock()
+        hold = RawBytes in dest
+        # (closemu.rlock, inlined: with no writer holding or waiting for closemu,
+        # holding its own mutex during the checks below stands for the read
+        # lock; otherwise wait for the read lock as Go does.)
+        mu = closemu._mu
+        mu.acquire()
+        if hold or closemu._writer or closemu._writers_waiting:
+            mu.release()
+            closemu.rlock()
+            unlock = closemu.runlock
+        else:
+            unlock = mu.release
 
         lasterr = self._lasterr
         if lasterr is not None and not isinstance(lasterr, EOFError):
-            closemu.runlock()
+            unlock()
             raise lasterr
         if self._closed:
             err = self._lasterr_or_err_locked(RowsClosedError())
-            closemu.runlock()
+            unlock()
             assert err is not None
             raise err
 
-        if RawBytes in dest:
+        if hold:
             self._closemu_scan_hold = True
         else:
-            closemu.runlock()
+            unlock()
 
         lastcols = self._lastcols
         if lastcols is None:
@@ -3698,21 +3752,54 @@ class Rows:
                     self._closemu_runlock_if_held_by_scan()
                     raise self._scan_error(i, e) from e
             return tuple(out)
-        out = []
-        i = 0
         try:
-            for sv in lastcols:
-                d = dest[i]
-                # (convert's first fast path, inlined: the driver gave the type.)
-                if type(sv) is d and d in _IDENTITY_TYPES:
-                    out.append(sv)
-                else:
-                    out.append(_convert_assign_rows(d, sv, self))
-                i += 1
-        except Exception as e:
+            return _convert_row(self, lastcols, dest)
+        except ScanError:
             self._closemu_runlock_if_held_by_scan()
-            raise self._scan_error(i, e) from e
-        return tuple(out)
+            raise
+
+    def _scan_one(
+        self, next_batch: Callable[[int], list[tuple[Any, ...]]], dest: tuple[Any, ...]
+    ) -> tuple[Any, ...]:
+        """Row.scan's next, scan and close in one, for Rows only their Row can
+        reach: with no context callback (_cancel is None) nothing can close them
+        meanwhile, so closemu, which guards against that, is not taken. The
+        driver is asked for one row."""
+        dc = self._dc
+        try:
+            with dc._lock:
+                batch = next_batch(1)
+        except Exception as e:
+            # (Next: the driver error closes the rows; Row.scan reports it.)
+            self._lasterr = e
+            try:
+                self._close_locked(None)
+            except Exception:
+                pass
+            raise
+        if not batch:
+            self._lasterr = EOFError()
+            self._hit_eof = True
+            self._close_locked(None)
+            raise NoRowsError()
+        row = self._lastcols = batch[0]
+        if len(dest) != len(row):
+            self._close_quietly()
+            raise Error(f"sql: expected {len(row)} destination arguments in Scan, not {len(dest)}")
+        try:
+            values = _convert_row(self, row, dest)
+        except BaseException:
+            self._close_quietly()
+            raise
+        # Make sure the query can be processed to completion with no errors.
+        self._close_locked(None)
+        return values
+
+    def _close_quietly(self) -> None:
+        try:
+            self._close_locked(None)
+        except Exception:
+            pass
 
     def _scan_error(self, i: int, err: BaseException) -> ScanError:
         try:
@@ -3746,39 +3833,44 @@ class Rows:
         closemu = self._closemu
         closemu.lock()
         try:
-            if self._closed:
-                return
-            self._closed = True
-            self._buf = ()
-            if self._leak is not None:
-                self._leak.done = True
-
-            if self._lasterr is None:
-                self._lasterr = err
-
-            cerr: BaseException | None = None
-            try:
-                with self._dc._lock:
-                    self._rowsi.close()
-            except Exception as e:
-                cerr = e
-            if _rows_close_hook is not _no_rows_close_hook:
-                hook = _rows_close_hook()
-                if hook is not None:
-                    cerr = hook(self, cerr)
-            if self._cancel is not None:
-                self._cancel()
-
-            if self._close_stmt is not None:
-                self._close_stmt._close_quiet()
-            self._release_conn(cerr)
-
-            # (_lasterr_or_err_locked, inlined.)
-            lasterr = self._lasterr
-            if lasterr is None or isinstance(lasterr, EOFError):
-                self._lasterr = cerr
+            self._close_locked(err)
         finally:
             closemu.unlock()
+
+    def _close_locked(self, err: BaseException | None) -> None:
+        """_close's body; closemu must be held, or nothing else can reach the Rows
+        (see _scan_one)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._buf = ()
+        if self._leak is not None:
+            self._leak.done = True
+
+        if self._lasterr is None:
+            self._lasterr = err
+
+        cerr: BaseException | None = None
+        try:
+            with self._dc._lock:
+                self._rowsi.close()
+        except Exception as e:
+            cerr = e
+        if _rows_close_hook is not _no_rows_close_hook:
+            hook = _rows_close_hook()
+            if hook is not None:
+                cerr = hook(self, cerr)
+        if self._cancel is not None:
+            self._cancel()
+
+        if self._close_stmt is not None:
+            self._close_stmt._close_quiet()
+        self._release_conn(cerr)
+
+        # (_lasterr_or_err_locked, inlined.)
+        lasterr = self._lasterr
+        if lasterr is None or isinstance(lasterr, EOFError):
+            self._lasterr = cerr
         if cerr is not None:
             raise cerr
 
@@ -3825,6 +3917,62 @@ def _no_rows_close_hook() -> Callable[[Rows, BaseException | None], BaseExceptio
 _rows_close_hook: Callable[
     [], Callable[[Rows, BaseException | None], BaseException | None] | None
 ] = _no_rows_close_hook
+
+
+def _rows_caps_of(rowsi: object) -> bool:
+    """Whether a driver Rows type implements driver.RowsColumnScanner, cached
+    per type in _rows_caps."""
+    caps = hasattr(rowsi, "scan_column") and hasattr(rowsi, "next_row")
+    if len(_rows_caps) < 256:
+        _rows_caps[type(rowsi)] = caps
+    return caps
+
+
+_rows_caps: dict[type, bool] = {}
+
+
+def _convert_row(rows: Rows, lastcols: Sequence[Any], dest: Sequence[Any]) -> tuple[Any, ...]:
+    """Rows.scan's conversion of the current row's columns to dest (as many);
+    a failure raises the ScanError naming the column."""
+    # Every column already of its destination's type (identity conversions):
+    # the row itself (a tuple cannot change under the caller).
+    try:
+        ident = _identity_dests.get(dest)  # type: ignore[call-overload]
+    except TypeError:
+        ident = False  # an unhashable destination (a Scanner instance, ...)
+    if ident is None:
+        ident = _identity_dest(dest)
+    if ident and tuple(map(type, lastcols)) == dest:
+        return lastcols if type(lastcols) is tuple else tuple(lastcols)
+    out = []
+    i = 0
+    try:
+        for sv in lastcols:
+            d = dest[i]
+            # (convert's first fast path, inlined: the driver gave the type.)
+            if type(sv) is d and d in _IDENTITY_TYPES:
+                out.append(sv)
+            else:
+                out.append(_convert_assign_rows(d, sv, rows))
+            i += 1
+    except Exception as e:
+        raise rows._scan_error(i, e) from e
+    return tuple(out)
+
+
+def _identity_dest(dest: Sequence[Any]) -> bool:
+    """Whether every destination of dest converts a value of its own type to
+    itself; cached in _identity_dests for tuples of plain types."""
+    try:
+        ident = all(type(d) is type and d in _IDENTITY_TYPES for d in dest)
+    except TypeError:
+        return False  # an unhashable destination (a Scanner instance, ...)
+    if len(_identity_dests) < 1024 and all(type(d) is type for d in dest):
+        _identity_dests[tuple(dest)] = ident
+    return ident
+
+
+_identity_dests: dict[tuple[Any, ...], bool] = {}
 
 
 class ColumnType:
@@ -3932,6 +4080,9 @@ class Row:
             raise self._err
         rows = self._rows
         assert rows is not None
+        next_batch = rows._next_batch
+        if next_batch is not None and rows._cancel is None and RawBytes not in dest:
+            return rows._scan_one(next_batch, dest)
 
         # For now we need to defensively clone all bytes that the driver
         # returned (not permitting RawBytes in Rows.scan), since we're about to
