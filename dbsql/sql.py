@@ -1873,14 +1873,19 @@ class DB:
         ``with db.begin_tx(ctx) as tx:`` commits on a clean exit and rolls back
         (re-raising) on an exception.
         """
-        return self._retry(lambda strategy: self._begin(ctx, opts, strategy))
+        # (The first attempt inline, the retries through _retry.)
+        try:
+            return self._begin(ctx, opts, _CACHED_OR_NEW_CONN)
+        except driver.BadConnError:
+            return self._retry(lambda strategy: self._begin(ctx, opts, strategy), 1)
 
     def begin(self) -> Tx:
         """Start a transaction with the background context; see :meth:`begin_tx`."""
-        return self.begin_tx(_ctx.background(), None)
+        return self.begin_tx(_BACKGROUND, None)
 
     def _begin(self, ctx: Context, opts: TxOptions | None, strategy: int) -> Tx:
-        _check_opts(opts)
+        if opts is not None:
+            _check_opts(opts)
         dc = self._conn(ctx, strategy)
         return self._begin_dc(ctx, dc, dc._release_conn, opts)
 
@@ -1894,24 +1899,26 @@ class DB:
         """Start a transaction. The provided dc must be valid and ready to use."""
         try:
             with dc._lock:
-                ci = dc._ci
-                has_session_resetter = hasattr(ci, "reset_session")
-                has_connection_validator = hasattr(ci, "is_valid")
+                # (The driver's optional methods, as looked up when dc was made.)
+                has_session_resetter = dc._resetter is not None
+                has_connection_validator = dc._validator is not None
                 keep_conn_on_rollback = has_session_resetter and has_connection_validator
-                txi = _ctx_driver_begin(ctx, opts, ci)
+                txi = _ctx_driver_begin(ctx, opts, dc._ci)
         except BaseException as e:
             release(e)
             raise
 
         # Schedule the transaction to rollback when the context is canceled.
         # The cancel function in Tx will be called after done is set to true.
-        txctx, cancel = _ctx.with_cancel(ctx)
-        tx = Tx(self, dc, release, txi, cancel, keep_conn_on_rollback, txctx)
         # Go runs awaitDone in a goroutine; here a callback on the context.
         # When ctx can never end, txctx ends only by tx._cancel, which runs after
-        # done is set, when awaitDone's rollback is a no-op: no callback needed.
-        if not _never_done(ctx):
-            tx._stop_await = _ctx.after_func(txctx, tx._await_done)
+        # done is set, when awaitDone's rollback is a no-op: no callback needed,
+        # and txctx is only made if a query asks for it (Tx._tx_ctx).
+        if _never_done(ctx):
+            return Tx(self, dc, release, txi, None, keep_conn_on_rollback, ctx)
+        txctx, cancel = _ctx.with_cancel(ctx)
+        tx = Tx(self, dc, release, txi, cancel, keep_conn_on_rollback, txctx)
+        tx._stop_await = _ctx.after_func(txctx, tx._await_done)
         return tx
 
     def driver(self) -> driver.Driver:
@@ -2664,10 +2671,12 @@ class Tx:
         dc: _DriverConn,
         release_conn: Callable[[BaseException | None], None],
         txi: driver.Tx,
-        cancel: Callable[[], None],
+        cancel: Callable[[], None] | None,
         keep_conn_on_rollback: bool,
         ctx: Context,
     ) -> None:
+        """cancel is None when ctx can never end: the transaction's own context
+        (a child of ctx that cancel ends) is then made on first use by _tx_ctx."""
         self._db = db
         # closemu prevents the transaction from closing while there is an active
         # query. It is held for read during queries and exclusively during close.
@@ -2691,9 +2700,11 @@ class Tx:
         self._stmts_lock = threading.Lock()
         self._stmts: list[Stmt] = []
         # cancel is called after done transitions from False to True.
-        self._cancel = cancel
-        # ctx lives for the life of the transaction.
-        self._ctx = ctx
+        self._cancel: Callable[[], None] = _noop if cancel is None else cancel
+        # ctx lives for the life of the transaction (None: not made yet, see
+        # _tx_ctx; parent_ctx is then the one it derives from).
+        self._ctx: Context | None = None if cancel is None else ctx
+        self._parent_ctx = ctx
         # Stops the rollback callback registered on ctx (Go's awaitDone goroutine).
         self._stop_await: Callable[[], bool] = _false
         leaks = db._leaks
@@ -2754,7 +2765,7 @@ class Tx:
     def _grab_conn(
         self, ctx: Context | None
     ) -> tuple[_DriverConn, Callable[[BaseException | None], None]]:
-        if ctx is not None:
+        if ctx is not None and ctx is not _BACKGROUND:
             err = ctx.err()
             if err is not None:
                 raise err
@@ -2772,8 +2783,21 @@ class Tx:
         assert dc is not None
         return dc, self._closemu_runlock_release
 
-    def _tx_ctx(self) -> Context | None:
-        return self._ctx
+    def _tx_ctx(self) -> Context:
+        ctx = self._ctx
+        if ctx is None:
+            # Made on first use (the parent can never end, see _begin_dc); made
+            # after done, it is born canceled, as Go's would be by then.
+            with self._done_lock:
+                ctx = self._ctx
+                if ctx is None:
+                    ctx, cancel = _ctx.with_cancel(self._parent_ctx)
+                    if self._done:
+                        cancel()
+                    else:
+                        self._cancel = cancel
+                    self._ctx = ctx
+        return ctx
 
     def _closemu_runlock_release(self, err: BaseException | None) -> None:
         """Used as the release function in exec and query: unlocking in the release
@@ -2783,6 +2807,10 @@ class Tx:
 
     def _close_prepared(self) -> None:
         """Close all Stmts prepared for this transaction."""
+        if not self._stmts:
+            # (None to close. Read without the lock: commit and rollback call
+            # this after taking closemu exclusively, so no prepare is under way.)
+            return
         with self._stmts_lock:
             for stmt in self._stmts:
                 try:
@@ -2795,7 +2823,8 @@ class Tx:
         # Check context first to avoid transaction leak. If put it behind the
         # done check, we can't ensure the consistency between done and the real
         # COMMIT operation.
-        err = self._ctx.err()
+        ctx = self._ctx
+        err = ctx.err() if ctx is not None else None
         if err is not None:
             if self._done:
                 raise TxDoneError()
@@ -2979,7 +3008,7 @@ class Tx:
         """Execute a query that returns rows, typically a SELECT."""
         _check_args(ctx, query)
         dc, release = self._grab_conn(ctx)
-        return self._db._query_dc(ctx, self._ctx, dc, release, query, args)
+        return self._db._query_dc(ctx, self._tx_ctx(), dc, release, query, args)
 
     def query(self, query: str, *args: Any) -> Rows:
         """Execute a query that returns rows (background context)."""
