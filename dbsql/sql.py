@@ -1541,7 +1541,7 @@ class DB:
 
         err is optionally the last error that occurred on this connection.
         """
-        if not isinstance(err, driver.BadConnError):
+        if err is None or not isinstance(err, driver.BadConnError):
             # (dc._validate_connection, inlined: it is on every query's path.)
             with dc._lock:
                 if reset_session:
@@ -2466,6 +2466,17 @@ class Conn:
     with ConnDoneError. ``with db.conn() as c:`` closes it at the end.
     """
 
+    __slots__ = (
+        "_db",
+        "_closemu",
+        "_dc",
+        "_done",
+        "_done_lock",
+        "_release_conn_cache",
+        "_leak",
+        "__weakref__",
+    )
+
     def __init__(self, db: DB, dc: _DriverConn) -> None:
         self._db: DB | None = db
         # closemu prevents the connection from closing while there is an active
@@ -2476,7 +2487,9 @@ class Conn:
         # done transitions from False to True exactly once, on close. Once
         # done, all operations fail with ConnDoneError.
         self._done = False
-        self._done_lock = threading.Lock()
+        # (Go's atomic done; closemu's own mutex guards it: _close never holds
+        # it while taking closemu.)
+        self._done_lock = self._closemu._mu
         # release_conn_cache is a cache of _closemu_runlock_cond_release_conn
         # to save allocations when handed out by _grab_conn (a bound method is
         # a new object on every attribute access).
@@ -2621,16 +2634,23 @@ class Conn:
         return None
 
     def _close(self, err: BaseException | None) -> None:
+        closemu = self._closemu
         with self._done_lock:
             if self._done:
                 raise ConnDoneError()
             self._done = True
+            # (closemu.lock, taken here in the uncontended case: done_lock is
+            # closemu's own mutex.)
+            locked = not (closemu._writer or closemu._readers)
+            if locked:
+                closemu._writer = True
 
         if self._leak is not None:
             self._leak.done = True
         # Lock around releasing the driver connection to ensure all queries
         # have been stopped before doing so.
-        self._closemu.lock()
+        if not locked:
+            closemu.lock()
         try:
             dc = self._dc
             assert dc is not None
