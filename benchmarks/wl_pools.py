@@ -3,6 +3,9 @@
 * :class:`MinimalPool`: the floor for pool workloads, a deque of raw DB-API
   connections under a ``threading.Lock`` with a ``Condition`` to wait on when
   all of them are checked out;
+* :class:`FairMinimalPool`: the same with Go's order under contention (a
+  connection put back goes to the longest waiting thread), the floor for a
+  pool with dbsql's semantics in W3;
 * the peers a user would pick instead of dbsql, loaded only when a workload asks
   for them: SQLAlchemy 2 (:func:`load_sqlalchemy`), DBUtils (:func:`load_dbutils`)
   and psycopg_pool (:func:`load_psycopg_pool`). A peer that is not installed
@@ -23,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 __all__ = [
+    "FairMinimalPool",
     "MinimalPool",
     "NotInstalled",
     "load_dbutils",
@@ -99,6 +103,54 @@ class MinimalPool:
             self._open -= len(idle)
         for c in idle:
             c.close()
+
+
+class FairMinimalPool(MinimalPool):
+    """MinimalPool with Go's discipline under contention: a connection put back
+    goes straight to the thread that has waited longest, and a thread that finds
+    none idle queues behind the waiters (no barging: the thread that just put a
+    connection back cannot take it again ahead of them).
+
+    The floor for a pool that serves connection requests in order, as dbsql's
+    does (Go's connRequests): each contended hand-off wakes a waiting thread.
+    """
+
+    def __init__(self, connect: Callable[[], DBAPIConn], size: int) -> None:
+        super().__init__(connect, size)
+        # Waiting threads, oldest first: a held lock to block on, and the slot
+        # the connection is handed over in.
+        self._waiters: deque[tuple[threading.Lock, list[DBAPIConn]]] = deque()
+
+    def get(self) -> DBAPIConn:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            if self._open < self._size:
+                self._open += 1
+                wait = None
+            else:
+                wait = threading.Lock()
+                wait.acquire()
+                slot: list[DBAPIConn] = []
+                self._waiters.append((wait, slot))
+        if wait is not None:
+            wait.acquire()  # released by put, once the slot holds a connection
+            return slot[0]
+        try:
+            return self._connect()
+        except BaseException:
+            with self._lock:
+                self._open -= 1
+            raise
+
+    def put(self, conn: DBAPIConn) -> None:
+        with self._lock:
+            if self._waiters:
+                wait, slot = self._waiters.popleft()
+                slot.append(conn)
+                wait.release()
+                return
+            self._idle.append(conn)
 
 
 class SQLAlchemy:

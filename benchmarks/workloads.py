@@ -92,6 +92,7 @@ from benchmarks.wl_measure import (
 )
 from benchmarks.wl_pools import (
     DBUtils,
+    FairMinimalPool,
     MinimalPool,
     NotInstalled,
     PsycopgPool,
@@ -237,6 +238,7 @@ Adapter = tuple[Callable[[], Any], Callable[[Any], None], Closer]
 Work = Callable[[Any, int], None]
 
 MINIMAL = "minimal pool: deque + Lock + Condition"
+FAIR = "minimal pool, Go's order: FIFO hand-off"
 SA_CORE = "SQLAlchemy Core: engine.connect(), text()"
 SA_RAW = "SQLAlchemy pool + raw cursor"
 DBUTILS = "DBUtils PooledDB"
@@ -565,11 +567,17 @@ def w3(b: Backend, p: Peers) -> list[Section]:
 
         return factory, engine.dispose
 
+    def fair() -> Adapter:
+        pool = FairMinimalPool(lambda: b.raw_connect(autocommit=True), size)
+        pool.fill()
+        return pool.get, pool.put, pool.close
+
     sections = []
     work = _point_work(q_raw)
     for threads in (8, 32):
         cases = [
             Case(MINIMAL, _pooled_threaded(_adapters(b, p, size, True)[0][1], work)),
+            Case(FAIR, _pooled_threaded(fair, work)),
             Case(
                 "dbsql: db.query_row().scan()",
                 dbsql_db,

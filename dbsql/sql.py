@@ -959,9 +959,11 @@ class DB:
     """
 
     def __init__(self, connector: driver.Connector) -> None:
-        # Total time waited for new connections (guarded by _mu here; Go uses
-        # an atomic).
+        # Total time waited for new connections (Go's atomic: guarded by a lock
+        # of its own, so that a waiter that got its connection does not queue
+        # again on _mu).
         self._wait_duration = 0.0
+        self._wait_duration_mu = threading.Lock()
         self._connector = connector
         # _num_closed is a counter which represents a total number of closed
         # connections. Stmt._open_stmt checks it before cleaning closed
@@ -1308,6 +1310,14 @@ class DB:
             self._max_lifetime_closed += len(closing) - idle_closing
         return d, closing
 
+    def _add_wait_duration(self, d: float) -> None:
+        with self._wait_duration_mu:
+            self._wait_duration += d
+
+    def _load_wait_duration(self) -> float:
+        with self._wait_duration_mu:
+            return self._wait_duration
+
     def stats(self) -> DBStats:
         """Return database statistics."""
         with self._mu:
@@ -1317,7 +1327,7 @@ class DB:
                 in_use=self._num_open - len(self._free_conn),
                 idle=len(self._free_conn),
                 wait_count=self._wait_count,
-                wait_duration=self._wait_duration,
+                wait_duration=self._load_wait_duration(),
                 max_idle_closed=self._max_idle_closed,
                 max_idle_time_closed=self._max_idle_time_closed,
                 max_lifetime_closed=self._max_lifetime_closed,
@@ -1475,12 +1485,12 @@ class DB:
             with self._mu:
                 deleted = self._conn_requests.delete(del_handle)
                 waited = _now_func() - wait_start
-                self._wait_duration += waited
                 pool_state = (
                     f"max open {self._max_open}, "
                     f"{self._num_open - len(self._free_conn)} in use, "
                     f"{len(self._conn_requests)} other waiting"
                 )
+            self._add_wait_duration(waited)
             # If we failed to delete it, that means either the DB was closed or
             # something else grabbed it and sent on it (under db._mu, so it is
             # filled now): give a connection back.
@@ -1491,8 +1501,7 @@ class DB:
             # Beyond Go: the error keeps the context error's type (Canceled or
             # DeadlineExceeded) and says why the wait was long.
             raise _pool_exhausted(err, waited, pool_state) from err
-        with self._mu:
-            self._wait_duration += _now_func() - wait_start
+        self._add_wait_duration(_now_func() - wait_start)
         if not req.ok:
             raise DBClosedError()
         # Only check if the connection is expired if the strategy is
@@ -4315,6 +4324,7 @@ def _after_fork_in_child() -> None:
     for db in list(_all_dbs):
         # Locks may have been held by threads that do not exist in the child.
         db._mu = threading.Lock()
+        db._wait_duration_mu = threading.Lock()
         db._opener_cond = threading.Condition(db._mu)
         _fork_orphans.extend(db._free_conn)
         db._free_conn = []
