@@ -6,6 +6,8 @@
 * :class:`FairMinimalPool`: the same with Go's order under contention (a
   connection put back goes to the longest waiting thread), the floor for a
   pool with dbsql's semantics in W3;
+* :class:`GoStepsPool`: only the lock round trips Go's checkout and return do
+  (no checks, no logic), the floor for W2 under Go's semantics;
 * the peers a user would pick instead of dbsql, loaded only when a workload asks
   for them: SQLAlchemy 2 (:func:`load_sqlalchemy`), DBUtils (:func:`load_dbutils`)
   and psycopg_pool (:func:`load_psycopg_pool`). A peer that is not installed
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from types import ModuleType
@@ -27,6 +30,7 @@ from typing import Any
 
 __all__ = [
     "FairMinimalPool",
+    "GoStepsPool",
     "MinimalPool",
     "NotInstalled",
     "load_dbutils",
@@ -151,6 +155,78 @@ class FairMinimalPool(MinimalPool):
                 wait.release()
                 return
             self._idle.append(conn)
+
+
+class _GoStepsConn:
+    """A driver connection as Go's pool keeps it: its lock, in use, returned at."""
+
+    __slots__ = ("conn", "lock", "in_use", "returned_at")
+
+    def __init__(self, conn: DBAPIConn) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+        self.in_use = False
+        self.returned_at = 0.0
+
+
+class GoStepsHandle:
+    """What GoStepsPool.get hands out: Go's Conn (closemu's mutex, done)."""
+
+    __slots__ = ("dc", "mu", "done", "writer")
+
+    def __init__(self, dc: _GoStepsConn) -> None:
+        self.dc = dc
+        self.mu = threading.Lock()
+        self.done = False
+        self.writer = False
+
+    @property
+    def conn(self) -> DBAPIConn:
+        return self.dc.conn
+
+
+class GoStepsPool:
+    """Only the synchronization Go's DB.Conn and Conn.Close do, in straight-line
+    code with nothing checked: the floor for W2 under Go's semantics.
+
+    get: db.mu (take an idle connection, mark it in use), the driver
+    connection's lock (Go's session-reset check), a Conn with a closemu mutex.
+    put: the Conn's mutex (done flag and closemu write lock in one acquisition),
+    the driver connection's lock (Go's validity check), db.mu (mark idle, note
+    the return time, push), and the mutex again (closemu unlock).
+    """
+
+    def __init__(self, connect: Callable[[], DBAPIConn], size: int) -> None:
+        self._mu = threading.Lock()
+        self._free = [_GoStepsConn(connect()) for _ in range(size)]
+
+    def get(self) -> GoStepsHandle:
+        with self._mu:
+            dc = self._free.pop()
+            dc.in_use = True
+        with dc.lock:
+            pass  # (the session-reset check)
+        return GoStepsHandle(dc)
+
+    def put(self, h: GoStepsHandle) -> None:
+        with h.mu:
+            h.done = True
+            h.writer = True
+        dc = h.dc
+        with dc.lock:
+            pass  # (the validity check)
+        with self._mu:
+            dc.in_use = False
+            dc.returned_at = time.monotonic()
+            self._free.append(dc)
+        with h.mu:
+            h.writer = False
+
+    def close(self) -> None:
+        with self._mu:
+            free, self._free = self._free, []
+        for dc in free:
+            dc.conn.close()
 
 
 class SQLAlchemy:

@@ -93,6 +93,7 @@ from benchmarks.wl_measure import (
 from benchmarks.wl_pools import (
     DBUtils,
     FairMinimalPool,
+    GoStepsPool,
     MinimalPool,
     NotInstalled,
     PsycopgPool,
@@ -434,6 +435,15 @@ def w2(b: Backend, p: Peers) -> list[Section]:
 
         return run, pool.close
 
+    def go_steps() -> tuple[Run, Closer]:
+        pool = GoStepsPool(b.raw_connect, 2)
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                pool.put(pool.get())
+
+        return run, pool.close
+
     def dbsql_conn() -> tuple[Run, Closer]:
         db = b.dbsql_open()
 
@@ -483,6 +493,7 @@ def w2(b: Backend, p: Peers) -> list[Section]:
 
     cases = [
         Case("minimal pool: get() + put()", minimal),
+        Case("Go's steps alone: 5 lock round trips + a Conn", go_steps),
         Case(
             "dbsql: db.conn() + close()",
             dbsql_conn,

@@ -1861,7 +1861,11 @@ class DB:
         :meth:`query_row_context`."""
         try:
             try:
-                rows = self._query(_BACKGROUND, query, args, _CACHED_OR_NEW_CONN)
+                # (_query, inlined: the first attempt of the hot path.)
+                if type(query) is not str:
+                    _check_query(query)
+                dc = self._conn(_BACKGROUND, _CACHED_OR_NEW_CONN)
+                rows = self._query_dc(_BACKGROUND, None, dc, dc._release_conn, query, args)
             except driver.BadConnError:
                 rows = self._retry(
                     lambda strategy: self._query(_BACKGROUND, query, args, strategy), 1
