@@ -135,6 +135,8 @@ class _CCChecker:
             )
 
 
+_NamedValue = driver.NamedValue
+
 # The checker of a statement without a column converter (never called: only a
 # cci routes arguments to it).
 _NO_CC_CHECKER = _CCChecker()
@@ -193,32 +195,36 @@ def _driver_args_conn_locked(
     # simply increment the index and continue. However if
     # driver.RemoveArgumentError is raised the argument is not included in the
     # query argument list.
+    # Checking sequence has four routes:
+    # A: 1. Default
+    # B: 1. NamedValueChecker 2. Column Converter 3. Default
+    # C: 1. NamedValueChecker 3. Default
+    # D: 1. Column Converter 2. Default
+    #
+    # The only time a Column Converter is called is first or after
+    # NamedValueConverter. If first it is handled before the retry loop.
+    # Thus for repeats tries only when the NamedValueConverter is selected
+    # should the Column Converter be used in the retry.
+    # (Each argument's first checker depends only on what the driver
+    # implements: chosen once, before the loop.)
+    first_checker: Callable[[driver.NamedValue], None] = _default_check_named_value
+    first_next_cc = False
+    if nvc_check is not None:
+        first_next_cc = cci is not None
+        first_checker = nvc_check
+    elif cci is not None:
+        first_checker = cc.check_named_value
+
     n = 0
     for arg in args:
-        nv = driver.NamedValue(name="", ordinal=n + 1, value=arg)
+        nv = _NamedValue("", n + 1, arg)
         if isinstance(arg, NamedArg):
             _validate_named_value_name(arg.name)
             nv.value = arg.value
             nv.name = arg.name
 
-        # Checking sequence has four routes:
-        # A: 1. Default
-        # B: 1. NamedValueChecker 2. Column Converter 3. Default
-        # C: 1. NamedValueChecker 3. Default
-        # D: 1. Column Converter 2. Default
-        #
-        # The only time a Column Converter is called is first or after
-        # NamedValueConverter. If first it is handled before the retry loop.
-        # Thus for repeats tries only when the NamedValueConverter is selected
-        # should the Column Converter be used in the retry.
-        checker: Callable[[driver.NamedValue], None] = _default_check_named_value
-        next_cc = False
-        if nvc_check is not None:
-            next_cc = cci is not None
-            checker = nvc_check
-        elif cci is not None:
-            checker = cc.check_named_value
-
+        checker = first_checker
+        next_cc = first_next_cc
         while True:  # nextCheck:
             try:
                 checker(nv)
