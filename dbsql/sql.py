@@ -1550,7 +1550,8 @@ class DB:
 
         err is optionally the last error that occurred on this connection.
         """
-        if err is None or not isinstance(err, driver.BadConnError):
+        bad = err is not None and isinstance(err, driver.BadConnError)
+        if not bad:
             # (dc._validate_connection, inlined: it is on every query's path.)
             with dc._lock:
                 if reset_session:
@@ -1558,6 +1559,7 @@ class DB:
                 validator = dc._validator
                 if validator is not None and not validator():
                     err = driver.BadConnError()
+                    bad = True
         self._mu.acquire()
         if dc._fork_gen != _fork_gen:
             # Inherited from the parent process: dropped, never closed here (see
@@ -1568,13 +1570,10 @@ class DB:
             self._mu.release()
             raise RuntimeError("sql: connection returned that was never out")
 
-        if (
-            not isinstance(err, driver.BadConnError)
-            and self._max_lifetime > 0
-            and dc._expired(self._max_lifetime)
-        ):
+        if not bad and self._max_lifetime > 0 and dc._expired(self._max_lifetime):
             self._max_lifetime_closed += 1
             err = driver.BadConnError()
+            bad = True
         dc._in_use = False
         dc._returned_at = _now_func()
 
@@ -1583,7 +1582,7 @@ class DB:
                 fn()
             dc._on_put = []
 
-        if isinstance(err, driver.BadConnError):
+        if bad:
             # Don't reuse bad connections. Since the conn is considered bad and
             # is being discarded, treat it as closed. Don't decrement the open
             # count here, final_close will take care of that.
@@ -4143,7 +4142,12 @@ class Row:
         rows = self._rows
         assert rows is not None
         next_batch = rows._next_batch
-        if next_batch is not None and rows._cancel is None and RawBytes not in dest:
+        if (
+            next_batch is not None
+            and rows._cancel is None
+            and not rows._closed  # (a second scan: the slow path's NoRowsError)
+            and RawBytes not in dest
+        ):
             return rows._scan_one(next_batch, dest)
 
         # For now we need to defensively clone all bytes that the driver
