@@ -10,9 +10,17 @@ import traceback
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from dbsql import sql
 from tests.sqltest import FLAVORS
+
+# In CI the property tests (tests/test_bad_input.py) draw the same examples on
+# every run, so that a red CI is never a lucky draw; elsewhere each run explores
+# new inputs (and hypothesis replays any failure it found from .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -462,8 +462,12 @@ def test_sqlite3_dsn_parser(dsn: str) -> None:
     except sqlite3_driver.DSNError as e:
         msg = str(e)
         assert msg.startswith("sqlite3: "), msg
-        # An empty DSN or path, or the option at fault, by name.
-        assert "empty" in msg or any(k and k in msg for k in query_keys(dsn)), (msg, dsn)
+        # An empty DSN or path, or the option at fault, by name (as written, or
+        # quoted with its control characters escaped).
+        assert "empty" in msg or any(k and (k in msg or repr(k) in msg) for k in query_keys(dsn)), (
+            msg,
+            dsn,
+        )
     else:
         c.close()
 
