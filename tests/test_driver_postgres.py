@@ -782,6 +782,8 @@ def test_idle_poll_once_per_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
             return server_closed(self)
 
         monkeypatch.setattr(postgres.Conn, "_server_closed", counting)
+        # No answer stands for a poll (_HEARD_FRESH 0): one poll per statement.
+        monkeypatch.setattr(postgres, "_HEARD_FRESH", 0.0)
         c.reset_session(bg)
         assert len(polls) == 1
         # reset_session's poll serves the statement that follows it.
@@ -794,6 +796,46 @@ def test_idle_poll_once_per_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(polls) == 3
         tx.commit()
         assert len(polls) == 4
+
+        # An answer just received stands for a poll (here: however long ago).
+        monkeypatch.setattr(postgres, "_HEARD_FRESH", 3600.0)
+        c.reset_session(bg)
+        c.query_context(bg, "SELECT 1", []).close()
+        tx = c.begin_tx(bg, driver.TxOptions())
+        tx.commit()
+        assert len(polls) == 4
+        # What the server announced without a poll still counts.
+        c._terminating[0] = True
+        with pytest.raises(driver.BadConnError):
+            c.reset_session(bg)
+        assert not c.is_valid()
+        assert len(polls) == 4
+    finally:
+        c.close()
+
+
+def test_idle_poll_after_heard_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the default _HEARD_FRESH (1 ms): a connection whose last answer is
+    # older than that is polled at checkout; one that just answered is not.
+    bg = context.background()
+    c = pg_conn()
+    try:
+        polls: list[int] = []
+        server_closed = postgres.Conn._server_closed
+
+        def counting(self: postgres.Conn) -> bool:
+            polls.append(1)
+            return server_closed(self)
+
+        monkeypatch.setattr(postgres.Conn, "_server_closed", counting)
+        c.query_context(bg, "SELECT 1", []).close()
+        n = len(polls)
+        c._heard_at -= 10.0  # (as if the answer came ten seconds ago)
+        c.reset_session(bg)
+        assert len(polls) == n + 1
+        c._heard_at = time.monotonic() + 3600.0  # (an answer that is still fresh)
+        c.reset_session(bg)
+        assert len(polls) == n + 1
     finally:
         c.close()
 

@@ -149,6 +149,12 @@ _FETCH_BATCH = 256
 # How long the idle-connection poll of reset_session (or of begin_tx, commit)
 # also serves the statement sent right after it, in seconds.
 _POLL_FRESH = 0.02
+# How long an answer from the server stands for a poll: a connection that
+# answered a statement this recently is not polled before the next one. The poll
+# only narrows the window in which a server-side close goes unseen (the server
+# may close right after it); this adds at most this much to it (pgx, Go's
+# PostgreSQL driver, skips its check for a whole second).
+_HEARD_FRESH = 0.001
 _MAX_INT64 = 2**63 - 1
 _REDACTED = "xxxxx"
 _SECRET_KEYS = ("password", "sslpassword")
@@ -686,6 +692,8 @@ class Conn:
         # When the idle connection was last polled and found open, for the
         # statement that follows (0.0: that poll has been used or there was none).
         self._polled_at = 0.0
+        # When the server last answered a statement (see _HEARD_FRESH).
+        self._heard_at = 0.0
         # A poll object registered for the socket (its fd, the object).
         self._poller: tuple[int, Any] | None = None
         # Set by the notice handler when the server announced it is closing the
@@ -752,10 +760,18 @@ class Conn:
         The idle connection is polled once per statement: reset_session, begin_tx
         and commit always poll and keep the result (keep=True) for the statement
         sent next through _run, which polls only when there is no such result from
-        the last _POLL_FRESH seconds.
+        the last _POLL_FRESH seconds. Neither polls when the server answered a
+        statement within the last _HEARD_FRESH seconds.
         """
         if self._closed or self._bad:
             raise driver.BadConnError()
+        if time.monotonic() - self._heard_at < _HEARD_FRESH:
+            # The server answered just now: what it may have announced since
+            # (a FATAL notice, a broken socket) is checked without a poll.
+            if self._pg.pgconn.status == _BAD or self._terminating[0]:
+                self._mark_bad()
+                raise driver.BadConnError()
+            return
         if not keep:
             polled = self._polled_at
             if polled:
@@ -805,7 +821,9 @@ class Conn:
 
     def _call(self, ctx: _ctx.Context, fn: Callable[[], _T]) -> _T:
         try:
-            return fn()
+            out = fn()
+            self._heard_at = time.monotonic()
+            return out
         except psycopg.Error as e:
             err = ctx.err()
             if err is not None:
