@@ -3441,7 +3441,7 @@ class Rows:
         if caps is None:
             caps = _rows_caps_of(rowsi)
         self._col_scanner = caps
-        self._cancel: Callable[[], None] | None = None  # called when Rows is closed
+        self._cancel: Callable[[], object] | None = None  # called when Rows is closed
         self._close_stmt: _DriverStmt | None = None  # if set, statement to close on close
 
         # error that the context callback saw; set before close attempt
@@ -3531,7 +3531,9 @@ class Rows:
         return err
 
     def _init_context_close(self, ctx: Context, txctx: Context | None) -> None:
-        if _never_done(ctx) and (txctx is None or _never_done(txctx)):
+        ctx_ends = not _never_done(ctx)
+        tctx = txctx if txctx is not None and not _never_done(txctx) else None
+        if not ctx_ends and tctx is None:
             return
         if _bypass_rows_await_done:
             return
@@ -3549,16 +3551,19 @@ class Rows:
             except Exception:
                 pass  # Go's awaitDone ignores close's error; err() reports it.
 
+        # (A context that can never end gets no callback.)
+        if tctx is None:
+            self._cancel = _ctx.after_func(ctx, lambda: on_done(ctx))
+            return
+        stop_tx = _ctx.after_func(tctx, lambda: on_done(tctx))
+        if not ctx_ends:
+            self._cancel = stop_tx
+            return
         stop_ctx = _ctx.after_func(ctx, lambda: on_done(ctx))
-        stop_tx: Callable[[], bool] | None = None
-        if txctx is not None and not _never_done(txctx):
-            tctx = txctx
-            stop_tx = _ctx.after_func(tctx, lambda: on_done(tctx))
 
         def cancel() -> None:
             stop_ctx()
-            if stop_tx is not None:
-                stop_tx()
+            stop_tx()
 
         self._cancel = cancel
 
