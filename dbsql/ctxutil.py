@@ -97,13 +97,17 @@ def _ctx_driver_stmt_query(
     return si.query(dargs)
 
 
+# The driver's options for a transaction begun without options (frozen: shared).
+_DEFAULT_TX_OPTIONS = driver.TxOptions()
+
+
 def _ctx_driver_begin(ctx: Context, opts: TxOptions | None, ci: driver.Conn) -> driver.Tx:
     begin_tx = getattr(ci, "begin_tx", None)
     if begin_tx is not None:
         if opts is not None:
             dopts = driver.TxOptions(driver.IsolationLevel(opts.isolation), opts.read_only)
         else:
-            dopts = driver.TxOptions()
+            dopts = _DEFAULT_TX_OPTIONS
         tx: driver.Tx = begin_tx(ctx, dopts)
         return tx
 
