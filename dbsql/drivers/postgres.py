@@ -149,8 +149,9 @@ _FETCH_BATCH = 256
 # How long the idle-connection poll of reset_session (or of begin_tx, commit)
 # also serves the statement sent right after it, in seconds.
 _POLL_FRESH = 0.02
-# How long an answer from the server stands for a poll: a connection that
-# answered a statement this recently is not polled before the next one. The poll
+# How long an answer from the server (or a poll that found the connection open)
+# stands for a poll: a connection heard from this recently is not polled before
+# the next statement or checkout. The poll
 # only narrows the window in which a server-side close goes unseen (the server
 # may close right after it); this adds at most this much to it (pgx, Go's
 # PostgreSQL driver, skips its check for a whole second).
@@ -692,7 +693,8 @@ class Conn:
         # When the idle connection was last polled and found open, for the
         # statement that follows (0.0: that poll has been used or there was none).
         self._polled_at = 0.0
-        # When the server last answered a statement (see _HEARD_FRESH).
+        # When the server last answered a statement, or a poll found the
+        # connection open (see _HEARD_FRESH).
         self._heard_at = 0.0
         # A poll object registered for the socket (its fd, the object).
         self._poller: tuple[int, Any] | None = None
@@ -761,7 +763,8 @@ class Conn:
         and commit always poll and keep the result (keep=True) for the statement
         sent next through _run, which polls only when there is no such result from
         the last _POLL_FRESH seconds. Neither polls when the server answered a
-        statement within the last _HEARD_FRESH seconds.
+        statement, or a poll found the connection open, within the last
+        _HEARD_FRESH seconds.
         """
         if self._closed or self._bad:
             raise driver.BadConnError()
@@ -782,8 +785,9 @@ class Conn:
             self._polled_at = 0.0
             self._mark_bad()
             raise driver.BadConnError()
+        now = self._heard_at = time.monotonic()  # (a poll that found it open)
         if keep:
-            self._polled_at = time.monotonic()
+            self._polled_at = now
 
     def _run(self, ctx: _ctx.Context, fn: Callable[[], _T]) -> _T:
         """Run fn (one round trip) under ctx: cancel it on the server if ctx ends."""
