@@ -791,6 +791,10 @@ class Conn:
 
     def _run(self, ctx: _ctx.Context, fn: Callable[[], _T]) -> _T:
         """Run fn (one round trip) under ctx: cancel it on the server if ctx ends."""
+        if ctx.done() is _ctx._NEVER:
+            # (A context that can never end: nothing to check or to cancel.)
+            self._check_usable()
+            return self._call(ctx, fn)
         err = ctx.err()
         if err is not None:
             raise err
@@ -798,8 +802,6 @@ class Conn:
         if deadline is not None and deadline <= time.monotonic():
             raise _ctx.DeadlineExceeded()
         self._check_usable()
-        if ctx.done() is _ctx._NEVER:
-            return self._call(ctx, fn)
         finished = threading.Event()
         pg = self._pg
 
