@@ -931,6 +931,15 @@ class _ClosingMutex:
             self._writers_waiting -= 1
             self._writer = True
 
+    def lock_unlock(self) -> None:
+        """lock() then unlock(): wait until nobody holds the mutex (one
+        acquisition of its own mutex when nobody holds or waits for it)."""
+        with self._mu:
+            if not (self._writer or self._readers or self._writers_waiting):
+                return
+        self.lock()
+        self.unlock()
+
     def unlock(self) -> None:
         with self._mu:
             if not self._writer:
@@ -1741,7 +1750,10 @@ class DB:
                 try:
                     with dc._lock:
                         nvdargs = _driver_args_conn_locked(dc._ci, None, args)
-                        resi = _ctx_driver_exec(ctx, execer_ctx, execer, query, nvdargs)
+                        if execer_ctx is not None:  # (ctxDriverExec, inlined)
+                            resi = execer_ctx(ctx, query, nvdargs)
+                        else:
+                            resi = _ctx_driver_exec(ctx, None, execer, query, nvdargs)
                     return _DriverResult(dc._lock, resi)
                 except driver.SkipError:
                     pass
@@ -1893,7 +1905,11 @@ class DB:
 
     def begin(self) -> Tx:
         """Start a transaction with the background context; see :meth:`begin_tx`."""
-        return self.begin_tx(_BACKGROUND, None)
+        # (begin_tx's body: the first attempt inline, the retries through _retry.)
+        try:
+            return self._begin(_BACKGROUND, None, _CACHED_OR_NEW_CONN)
+        except driver.BadConnError:
+            return self._retry(lambda strategy: self._begin(_BACKGROUND, None, strategy), 1)
 
     def _begin(self, ctx: Context, opts: TxOptions | None, strategy: int) -> Tx:
         if opts is not None:
@@ -2868,10 +2884,10 @@ class Tx:
         # do because done has already transitioned from False to True. Hold the
         # W-closemu lock prior to rollback to ensure no other connection has an
         # active query.
-        self._stop_await()
+        if self._stop_await is not _false:
+            self._stop_await()
         self._cancel()
-        self._closemu.lock()
-        self._closemu.unlock()
+        self._closemu.lock_unlock()
 
         dc = self._dc
         txi = self._txi
@@ -2882,7 +2898,7 @@ class Tx:
                 txi.commit()
         except BaseException as e:
             cerr = e
-        if not isinstance(cerr, driver.BadConnError):
+        if self._stmts and not isinstance(cerr, driver.BadConnError):
             self._close_prepared()
         self._close(cerr)
         if cerr is not None:
@@ -2901,10 +2917,10 @@ class Tx:
         # do because done has already transitioned from False to True. Hold the
         # W-closemu lock prior to rollback to ensure no other connection has an
         # active query.
-        self._stop_await()
+        if self._stop_await is not _false:
+            self._stop_await()
         self._cancel()
-        self._closemu.lock()
-        self._closemu.unlock()
+        self._closemu.lock_unlock()
 
         dc = self._dc
         txi = self._txi

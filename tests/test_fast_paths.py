@@ -729,3 +729,40 @@ def test_rows_scan_after_driver_error(sdb: dbsql.DB, script: Script) -> None:
     assert ei.value is err
     assert script.close_calls == 1
     assert_released(sdb)
+
+
+# --- _ClosingMutex.lock_unlock (Tx.commit and rollback's barrier) ---------------
+
+
+def test_closing_mutex_lock_unlock_free() -> None:
+    m = sql._ClosingMutex()
+    m.lock_unlock()  # nobody holds it: returns at once, leaving it free
+    m.lock()
+    m.unlock()
+    m.rlock()
+    m.runlock()
+
+
+def test_closing_mutex_lock_unlock_waits_for_reader_and_writer() -> None:
+    for hold, free in (
+        (sql._ClosingMutex.rlock, sql._ClosingMutex.runlock),
+        (sql._ClosingMutex.lock, sql._ClosingMutex.unlock),
+    ):
+        m = sql._ClosingMutex()
+        hold(m)
+        done = threading.Event()
+
+        def barrier(m: sql._ClosingMutex = m, done: threading.Event = done) -> None:
+            m.lock_unlock()
+            done.set()
+
+        t = threading.Thread(target=barrier)
+        t.start()
+        # It waits while the mutex is held (nothing can end the wait but free()).
+        assert not done.wait(0.05)
+        free(m)
+        assert done.wait(10)
+        t.join()
+        # Free again afterwards: a writer gets it at once.
+        m.lock()
+        m.unlock()

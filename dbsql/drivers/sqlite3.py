@@ -1255,7 +1255,8 @@ class SQLiteTx:
             except _sqlite.Error:
                 pass
             raise
-        conn._tx_ended()
+        if conn._schema_changed_in_tx or conn._query_only or conn._read_uncommitted:
+            conn._tx_ended()  # (something to undo: the usual transaction has not)
 
     def rollback(self) -> None:
         conn = self._take()
