@@ -90,7 +90,10 @@ Bad connections
     as an administrator shutdown, 57P01, received while the connection was idle:
     it is checked with a non-blocking poll in ``reset_session`` and before each
     statement, once: the poll of ``reset_session`` serves the statement that
-    follows it at once), or libpq could not send the statement. An error while a
+    follows it at once, and a connection the server answered, or a poll found
+    open, less than a millisecond ago is not polled again; pgx, Go's PostgreSQL
+    driver, skips its check for a second), or libpq could not send the
+    statement. An error while a
     statement runs is the server's error; ``is_valid()`` then reports False if
     the connection broke, so the pool discards it. ``connect`` never raises
     BadConnError.
