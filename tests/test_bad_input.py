@@ -451,6 +451,8 @@ def dsns(fragments: list[str], prefix: str = "") -> st.SearchStrategy[str]:
 
 def query_keys(dsn: str) -> list[str]:
     query = dsn.partition("?")[2]
+    if dsn.startswith("file:"):
+        query = query.partition("#")[0]  # a URI's fragment is not part of its query
     return [urllib.parse.unquote(p.partition("=")[0]) for p in query.split("&") if p]
 
 
