@@ -93,10 +93,9 @@ Bad connections
     follows it at once, and a connection the server answered, or a poll found
     open, less than a millisecond ago is not polled again; pgx, Go's PostgreSQL
     driver, skips its check for a second), or libpq could not send the
-    statement. An error while a
-    statement runs is the server's error; ``is_valid()`` then reports False if
-    the connection broke, so the pool discards it. ``connect`` never raises
-    BadConnError.
+    statement. An error while a statement runs is the server's error;
+    ``is_valid()`` then reports False if the connection broke, so the pool
+    discards it. ``connect`` never raises BadConnError.
 """
 
 from __future__ import annotations
@@ -154,10 +153,10 @@ _FETCH_BATCH = 256
 _POLL_FRESH = 0.02
 # How long an answer from the server (or a poll that found the connection open)
 # stands for a poll: a connection heard from this recently is not polled before
-# the next statement or checkout. The poll
-# only narrows the window in which a server-side close goes unseen (the server
-# may close right after it); this adds at most this much to it (pgx, Go's
-# PostgreSQL driver, skips its check for a whole second).
+# the next statement or checkout. The poll only narrows the window in which a
+# server-side close goes unseen (the server may close right after it); this
+# adds at most this much to it (pgx, Go's PostgreSQL driver, skips its check
+# for a whole second).
 _HEARD_FRESH = 0.001
 _MAX_INT64 = 2**63 - 1
 _REDACTED = "xxxxx"
