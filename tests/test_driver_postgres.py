@@ -770,18 +770,24 @@ def test_next_batch_cancelled_between_batches() -> None:
         c.close()
 
 
+def count_polls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one at each idle poll (Conn._server_closed)."""
+    polls: list[int] = []
+    server_closed = postgres.Conn._server_closed
+
+    def counting(self: postgres.Conn) -> bool:
+        polls.append(1)
+        return server_closed(self)
+
+    monkeypatch.setattr(postgres.Conn, "_server_closed", counting)
+    return polls
+
+
 def test_idle_poll_once_per_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     bg = context.background()
     c = pg_conn()
     try:
-        polls: list[int] = []
-        server_closed = postgres.Conn._server_closed
-
-        def counting(self: postgres.Conn) -> bool:
-            polls.append(1)
-            return server_closed(self)
-
-        monkeypatch.setattr(postgres.Conn, "_server_closed", counting)
+        polls = count_polls(monkeypatch)
         # No answer stands for a poll (_HEARD_FRESH 0): one poll per statement.
         monkeypatch.setattr(postgres, "_HEARD_FRESH", 0.0)
         c.reset_session(bg)
@@ -820,14 +826,7 @@ def test_idle_poll_after_heard_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     bg = context.background()
     c = pg_conn()
     try:
-        polls: list[int] = []
-        server_closed = postgres.Conn._server_closed
-
-        def counting(self: postgres.Conn) -> bool:
-            polls.append(1)
-            return server_closed(self)
-
-        monkeypatch.setattr(postgres.Conn, "_server_closed", counting)
+        polls = count_polls(monkeypatch)
         c.query_context(bg, "SELECT 1", []).close()
         n = len(polls)
         c._heard_at -= 10.0  # (as if the answer came ten seconds ago)
