@@ -1022,7 +1022,11 @@ class DB:
     # called until all of x's dependencies are removed with remove_dep.
     def _add_dep(self, x: _FinalCloser, dep: object) -> None:
         with self._mu:
-            self._add_dep_locked(x, dep)
+            # (_add_dep_locked, inlined: a Stmt's every query adds a dependency.)
+            xdep = self._dep.get(x)
+            if xdep is None:
+                xdep = self._dep[x] = {}
+            xdep[dep] = True
 
     def _add_dep_locked(self, x: _FinalCloser, dep: object) -> None:
         xdep = self._dep.get(x)
@@ -1036,7 +1040,8 @@ class DB:
     def _remove_dep(self, x: _FinalCloser, dep: object) -> None:
         with self._mu:
             fn = self._remove_dep_locked(x, dep)
-        fn()
+        if fn is not _noop:
+            fn()
 
     def _remove_dep_locked(self, x: _FinalCloser, dep: object) -> Callable[[], None]:
         xdep = self._dep.get(x)
@@ -2301,7 +2306,7 @@ class _DriverStmt:
     """Associates a driver.Stmt with the _DriverConn from which it came, so the
     _DriverConn's lock can be held during calls."""
 
-    __slots__ = ("_dc", "_lock", "si", "_closed", "_close_err")
+    __slots__ = ("_dc", "_lock", "si", "_closed", "_close_err", "_query_ctx")
 
     def __init__(self, dc: _DriverConn, si: driver.Stmt) -> None:
         self._dc = dc
@@ -2309,6 +2314,11 @@ class _DriverStmt:
         self.si = si
         self._closed = False
         self._close_err: BaseException | None = None  # result of previous close call
+        # The driver Stmt's query_context, if it has one (Go's type assertion in
+        # ctxDriverStmtQuery, made once).
+        self._query_ctx: Callable[[Context, Sequence[driver.NamedValue]], driver.Rows] | None = (
+            getattr(si, "query_context", None)
+        )
 
     def close(self) -> None:
         """Ensure driver.Stmt is only closed once and always give the same result."""
@@ -3256,11 +3266,12 @@ class Stmt:
                 raise StmtClosedError()
             return dc, release_conn, cgds
 
-        self._remove_closed_stmt_locked()
-        self._mu.release()
-
         db = self._db
         assert db is not None
+        if db._num_closed != self._last_num_closed:  # (else it has nothing to do)
+            self._remove_closed_stmt_locked()
+        self._mu.release()
+
         dc = db._conn(ctx, strategy)
 
         with self._mu:
@@ -3349,7 +3360,12 @@ class Stmt:
     def query_row(self, *args: Any) -> Row:
         """Execute a prepared query statement expected to return at most one row
         (background context)."""
-        return self.query_row_context(_BACKGROUND, *args)
+        # (query_row_context's body, for the background context.)
+        try:
+            rows = self.query_context(_BACKGROUND, *args)
+        except Exception as e:
+            return Row(None, e)
+        return Row(rows, None)
 
     def close(self) -> None:
         """Close the statement."""
@@ -3410,6 +3426,9 @@ def _rowsi_from_statement(
 ) -> driver.Rows:
     with ds._lock:
         dargs = _driver_args_conn_locked(ci, ds, args)
+        query_ctx = ds._query_ctx
+        if query_ctx is not None:  # (ctxDriverStmtQuery, inlined)
+            return query_ctx(ctx, dargs)
         return _ctx_driver_stmt_query(ctx, ds.si, dargs)
 
 

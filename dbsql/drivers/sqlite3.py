@@ -1301,7 +1301,15 @@ class SQLiteStmt:
         return self._check(ctx)._exec(ctx, self._p, args)
 
     def query_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> SQLiteRows:
-        conn = self._check(ctx)
+        # (_check, inlined: a prepared query's every run passes here.)
+        if self._closed:
+            raise _sqlite.ProgrammingError("sqlite3: the statement is closed")
+        conn = self._conn
+        if conn._closed:
+            raise driver.BadConnError()
+        err = ctx.err()
+        if err is not None:
+            raise err
         p = self._p
         if p.plain and ctx.done() is _NEVER:
             return conn._query_plain(ctx, p, args)
