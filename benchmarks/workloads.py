@@ -1081,7 +1081,13 @@ def format_summary(reports: list[DBReport]) -> list[str]:
                 cells[(c.target.label, rep.key)] = cell
     headers = ["target (issue 5)"] + [DB_TITLES[r.key] for r in reports]
     rows = [[lb] + [cells.get((lb, r.key), "-") for r in reports] for lb in labels]
-    return _table(headers, rows, left=len(headers))
+    out = _table(headers, rows, left=len(headers))
+    if any(cell.endswith("MISS") for cell in cells.values()):
+        out.append(
+            "For each MISS: where the time goes and why it stays, README.md, "
+            '"Performance" ("Where the time goes, and why the misses stay").'
+        )
+    return out
 
 
 def _versions() -> str:
