@@ -1022,11 +1022,7 @@ class DB:
     # called until all of x's dependencies are removed with remove_dep.
     def _add_dep(self, x: _FinalCloser, dep: object) -> None:
         with self._mu:
-            # (_add_dep_locked, inlined: a Stmt's every query adds a dependency.)
-            xdep = self._dep.get(x)
-            if xdep is None:
-                xdep = self._dep[x] = {}
-            xdep[dep] = True
+            self._add_dep_locked(x, dep)
 
     def _add_dep_locked(self, x: _FinalCloser, dep: object) -> None:
         xdep = self._dep.get(x)
@@ -1040,8 +1036,7 @@ class DB:
     def _remove_dep(self, x: _FinalCloser, dep: object) -> None:
         with self._mu:
             fn = self._remove_dep_locked(x, dep)
-        if fn is not _noop:
-            fn()
+        fn()
 
     def _remove_dep_locked(self, x: _FinalCloser, dep: object) -> Callable[[], None]:
         xdep = self._dep.get(x)
@@ -1910,15 +1905,10 @@ class DB:
 
     def begin(self) -> Tx:
         """Start a transaction with the background context; see :meth:`begin_tx`."""
-        # (begin_tx's body: the first attempt inline, the retries through _retry.)
-        try:
-            return self._begin(_BACKGROUND, None, _CACHED_OR_NEW_CONN)
-        except driver.BadConnError:
-            return self._retry(lambda strategy: self._begin(_BACKGROUND, None, strategy), 1)
+        return self.begin_tx(_BACKGROUND, None)
 
     def _begin(self, ctx: Context, opts: TxOptions | None, strategy: int) -> Tx:
-        if opts is not None:
-            _check_opts(opts)
+        _check_opts(opts)
         dc = self._conn(ctx, strategy)
         return self._begin_dc(ctx, dc, dc._release_conn, opts)
 
@@ -2894,8 +2884,7 @@ class Tx:
         # do because done has already transitioned from False to True. Hold the
         # W-closemu lock prior to rollback to ensure no other connection has an
         # active query.
-        if self._stop_await is not _false:
-            self._stop_await()
+        self._stop_await()
         self._cancel()
         self._closemu.lock_unlock()
 
@@ -2908,7 +2897,7 @@ class Tx:
                 txi.commit()
         except BaseException as e:
             cerr = e
-        if self._stmts and not isinstance(cerr, driver.BadConnError):
+        if not isinstance(cerr, driver.BadConnError):
             self._close_prepared()
         self._close(cerr)
         if cerr is not None:
@@ -2927,8 +2916,7 @@ class Tx:
         # do because done has already transitioned from False to True. Hold the
         # W-closemu lock prior to rollback to ensure no other connection has an
         # active query.
-        if self._stop_await is not _false:
-            self._stop_await()
+        self._stop_await()
         self._cancel()
         self._closemu.lock_unlock()
 
@@ -3266,12 +3254,11 @@ class Stmt:
                 raise StmtClosedError()
             return dc, release_conn, cgds
 
-        db = self._db
-        assert db is not None
-        if db._num_closed != self._last_num_closed:  # (else it has nothing to do)
-            self._remove_closed_stmt_locked()
+        self._remove_closed_stmt_locked()
         self._mu.release()
 
+        db = self._db
+        assert db is not None
         dc = db._conn(ctx, strategy)
 
         with self._mu:
@@ -3360,12 +3347,7 @@ class Stmt:
     def query_row(self, *args: Any) -> Row:
         """Execute a prepared query statement expected to return at most one row
         (background context)."""
-        # (query_row_context's body, for the background context.)
-        try:
-            rows = self.query_context(_BACKGROUND, *args)
-        except Exception as e:
-            return Row(None, e)
-        return Row(rows, None)
+        return self.query_row_context(_BACKGROUND, *args)
 
     def close(self) -> None:
         """Close the statement."""

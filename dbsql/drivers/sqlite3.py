@@ -1255,8 +1255,7 @@ class SQLiteTx:
             except _sqlite.Error:
                 pass
             raise
-        if conn._schema_changed_in_tx or conn._query_only or conn._read_uncommitted:
-            conn._tx_ended()  # (something to undo: the usual transaction has not)
+        conn._tx_ended()
 
     def rollback(self) -> None:
         conn = self._take()
@@ -1301,15 +1300,7 @@ class SQLiteStmt:
         return self._check(ctx)._exec(ctx, self._p, args)
 
     def query_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> SQLiteRows:
-        # (_check, inlined: a prepared query's every run passes here.)
-        if self._closed:
-            raise _sqlite.ProgrammingError("sqlite3: the statement is closed")
-        conn = self._conn
-        if conn._closed:
-            raise driver.BadConnError()
-        err = ctx.err()
-        if err is not None:
-            raise err
+        conn = self._check(ctx)
         p = self._p
         if p.plain and ctx.done() is _NEVER:
             return conn._query_plain(ctx, p, args)
