@@ -52,17 +52,14 @@ wrapped conn, stmt or rows to the fake one.
 from __future__ import annotations
 
 import datetime
-import decimal
-import math
 import queue
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from dbsql.convert import _format_float
 from dbsql.driver import (
     BadConnError,
     Bool,
@@ -81,6 +78,9 @@ from dbsql.driver import (
 )
 from dbsql.driver import Conn as DriverConn
 from dbsql.driver import Driver as DriverDriver
+from dbsql.driver.types import _atoi, _parse_duration
+from dbsql.driver.types import _quote as _go_quote
+from dbsql.driver.types import _type_name as _go_type
 
 if TYPE_CHECKING:
     from dbsql.context import Context
@@ -134,8 +134,8 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# Python-only support: exceptions and Go's formatting (%v, %q, %T),
-# time.ParseDuration and strconv.Atoi, which fakedb's behaviour depends on.
+# Python-only support: exceptions and Go's %v. (Go's %q, %T, float formatting,
+# time.ParseDuration and strconv.Atoi are dbsql's own, imported above.)
 
 
 class FakePanic(BaseException):
@@ -159,46 +159,6 @@ _INT64_MAX = (1 << 63) - 1
 _NIL_DEREF = "runtime error: invalid memory address or nil pointer dereference"
 
 
-def _go_type(v: Any) -> str:
-    """Go's %T: the type's name, qualified by its module unless it is a builtin."""
-    t = type(v)
-    if t.__module__ == "builtins":
-        return t.__qualname__
-    return f"{t.__module__}.{t.__qualname__}"
-
-
-def _go_float(f: float) -> str:
-    """Go's %v of a float64 (strconv's 'g' with the shortest precision): the
-    %e form when the exponent is < -4 or >= 6 (1e+06, 123456, 1e-05, 0.0001)."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    if f == 0:
-        return "-0" if math.copysign(1.0, f) < 0 else "0"
-    tup = Decimal(repr(f)).as_tuple()
-    digits = list(tup.digits)
-    exp = int(tup.exponent)
-    while len(digits) > 1 and digits[-1] == 0:
-        digits.pop()
-        exp += 1
-    while len(digits) > 1 and digits[0] == 0:
-        digits.pop(0)
-    nd = len(digits)
-    dp = nd + exp  # position of the decimal point
-    s = "".join(str(d) for d in digits)
-    sign = "-" if tup.sign else ""
-    x = dp - 1
-    if x < -4 or x >= 6:
-        mant = s[0] + ("." + s[1:] if nd > 1 else "")
-        return f"{sign}{mant}e{'-' if x < 0 else '+'}{abs(x):02d}"
-    if dp <= 0:
-        return f"{sign}0.{'0' * -dp}{s}"
-    if dp >= nd:
-        return f"{sign}{s}{'0' * (dp - nd)}"
-    return f"{sign}{s[:dp]}.{s[dp:]}"
-
-
 def _go_v(v: Any) -> str:
     """Go's %v of a driver value: ``<nil>``, ``true``/``false``, Go's float
     format, ``[65 66]`` for bytes; ``str(v)`` for anything else."""
@@ -209,7 +169,7 @@ def _go_v(v: Any) -> str:
     if isinstance(v, int):
         return str(int(v))
     if isinstance(v, float):
-        return _go_float(float(v))
+        return _format_float(float(v), 64)
     if isinstance(v, (bytes, bytearray, memoryview)):
         return "[" + " ".join(str(b) for b in bytes(v)) + "]"
     if isinstance(v, str):
@@ -217,113 +177,6 @@ def _go_v(v: Any) -> str:
     if isinstance(v, datetime.datetime):
         return str(v)
     return str(v)
-
-
-_QUOTE_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-    '"': '\\"',
-}
-
-
-def _go_quote(s: str) -> str:
-    """Go's %q of a string (strconv.Quote)."""
-    out = ['"']
-    for ch in s:
-        o = ord(ch)
-        esc = _QUOTE_ESCAPES.get(ch)
-        if esc is not None:
-            out.append(esc)
-        elif 0xDC80 <= o <= 0xDCFF:  # an undecodable byte (surrogateescape)
-            out.append(f"\\x{o - 0xDC00:02x}")
-        elif ch.isprintable():
-            out.append(ch)
-        elif o < 0x80:
-            out.append(f"\\x{o:02x}")
-        elif o < 0x10000:
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(f"\\U{o:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_DURATION_UNITS: dict[str, int] = {
-    "ns": 1,
-    "us": 1_000,
-    "\u00b5s": 1_000,  # U+00B5 = micro symbol
-    "\u03bcs": 1_000,  # U+03BC = Greek letter mu
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 60 * 60 * 1_000_000_000,
-}
-
-
-def _parse_duration(s: str) -> float:
-    """Go's time.ParseDuration, in seconds; raises ValueError with Go's text.
-
-    A duration string is a possibly signed sequence of decimal numbers, each
-    with optional fraction and a unit suffix, such as "300ms", "-1.5h" or
-    "2h45m". Valid time units are "ns", "us" (or "µs"), "ms", "s", "m", "h".
-    """
-    orig = s
-    neg = False
-    if s and s[0] in "+-":
-        neg = s[0] == "-"
-        s = s[1:]
-    if s == "0":
-        return 0.0
-    if s == "":
-        raise ValueError("time: invalid duration " + _go_quote(orig))
-    total = decimal.Decimal(0)
-    while s:
-        if not (s[0] == "." or "0" <= s[0] <= "9"):
-            raise ValueError("time: invalid duration " + _go_quote(orig))
-        m = re.match(r"([0-9]*)(\.([0-9]*))?", s)
-        assert m is not None
-        pre, post = m.group(1), m.group(3)
-        if pre == "" and not post:
-            raise ValueError("time: invalid duration " + _go_quote(orig))
-        s = s[m.end() :]
-        i = 0
-        while i < len(s) and not (s[i] == "." or "0" <= s[i] <= "9"):
-            i += 1
-        if i == 0:
-            raise ValueError("time: missing unit in duration " + _go_quote(orig))
-        u, s = s[:i], s[i:]
-        unit = _DURATION_UNITS.get(u)
-        if unit is None:
-            raise ValueError(
-                "time: unknown unit " + _go_quote(u) + " in duration " + _go_quote(orig)
-            )
-        value = decimal.Decimal(pre or "0") * unit
-        if post:
-            value += int(decimal.Decimal("0." + post) * unit)  # truncated, as Go does
-        total += value
-        if total > _INT64_MAX + (1 if neg else 0):
-            raise ValueError("time: invalid duration " + _go_quote(orig))
-    ns = int(total)
-    return (-ns if neg else ns) / 1e9
-
-
-_ATOI_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
-
-
-def _atoi(s: str) -> int | None:
-    """Go's strconv.Atoi on a 64-bit platform: None where Go returns an error."""
-    if _ATOI_RE.fullmatch(s) is None:
-        return None
-    i = int(s)
-    if not _INT64_MIN <= i <= _INT64_MAX:
-        return None
-    return i
 
 
 # ---------------------------------------------------------------------------

@@ -270,6 +270,65 @@ def _atoi(s: str) -> int | None:
     return i
 
 
+# --- Go's time.ParseDuration (fakedb's wait commands, the MySQL DSN's timeouts) ---
+
+_DURATION_UNITS: dict[str, int] = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,  # U+00B5 = micro symbol
+    "\u03bcs": 1_000,  # U+03BC = Greek letter mu
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60 * 1_000_000_000,
+    "h": 60 * 60 * 1_000_000_000,
+}
+
+
+def _parse_duration(s: str) -> float:
+    """Go's time.ParseDuration, in seconds; raises ValueError with Go's text.
+
+    A duration string is a possibly signed sequence of decimal numbers, each
+    with optional fraction and a unit suffix, such as "300ms", "-1.5h" or
+    "2h45m". Valid time units are "ns", "us" (or "µs"), "ms", "s", "m", "h".
+    """
+    orig = s
+    neg = False
+    if s and s[0] in "+-":
+        neg = s[0] == "-"
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    if s == "":
+        raise ValueError("time: invalid duration " + _quote(orig))
+    total = decimal.Decimal(0)
+    while s:
+        if not (s[0] == "." or "0" <= s[0] <= "9"):
+            raise ValueError("time: invalid duration " + _quote(orig))
+        m = re.match(r"([0-9]*)(\.([0-9]*))?", s)
+        assert m is not None
+        pre, post = m.group(1), m.group(3)
+        if pre == "" and not post:
+            raise ValueError("time: invalid duration " + _quote(orig))
+        s = s[m.end() :]
+        i = 0
+        while i < len(s) and not (s[i] == "." or "0" <= s[i] <= "9"):
+            i += 1
+        if i == 0:
+            raise ValueError("time: missing unit in duration " + _quote(orig))
+        u, s = s[:i], s[i:]
+        unit = _DURATION_UNITS.get(u)
+        if unit is None:
+            raise ValueError("time: unknown unit " + _quote(u) + " in duration " + _quote(orig))
+        value = decimal.Decimal(pre or "0") * unit
+        if post:
+            value += int(decimal.Decimal("0." + post) * unit)  # truncated, as Go does
+        total += value
+        if total > _INT64_MAX + (1 if neg else 0):
+            raise ValueError("time: invalid duration " + _quote(orig))
+    ns = int(total)
+    return (-ns if neg else ns) / 1e9
+
+
 class _Int32Type:
     """Int32 is a ValueConverter that converts input values to int (Go's int64),
     respecting the limits of an int32 value."""

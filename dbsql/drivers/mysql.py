@@ -203,6 +203,7 @@ from dbsql import context as _context
 from dbsql import driver
 from dbsql import sql as _sql
 from dbsql.context import Context
+from dbsql.driver.types import _parse_duration as _go_parse_duration
 
 __all__ = [
     "Config",
@@ -333,42 +334,15 @@ def _ensure_have_port(addr: str) -> str:
     return addr + ":3306"
 
 
-_DURATION_RE = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_DURATION_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-
-
 def _parse_duration(key: str, value: str) -> float:
-    """Go's time.ParseDuration, in seconds."""
-    s = value
-    sign = 1.0
-    if s[:1] in ("+", "-"):
-        sign = -1.0 if s[0] == "-" else 1.0
-        s = s[1:]
-    if s == "0":
-        return 0.0
-    total = 0.0
-    pos = 0
-    while pos < len(s):
-        m = _DURATION_RE.match(s, pos)
-        if m is None:
-            break
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    if not s or pos != len(s):
+    """Go's time.ParseDuration, in seconds (a DSNError naming the option)."""
+    try:
+        return _go_parse_duration(value)
+    except ValueError as e:
         raise DSNError(
             f"mysql: invalid DSN: {key}={value!r} is not a duration "
             f"(a Go duration such as 5s, 500ms or 1m30s)"
-        )
-    return sign * total
+        ) from e
 
 
 def _parse_bool(key: str, value: str) -> bool:
