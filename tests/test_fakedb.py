@@ -16,6 +16,7 @@ import pytest
 import fakedb
 from dbsql import context, driver, sql
 from dbsql.driver import NamedValue, Value
+from dbsql.driver.types import _quote
 from fakedb import fakedb as fk
 
 BG = context.background()
@@ -941,46 +942,8 @@ def test_go_value_format() -> None:
     assert fk._go_v(-3) == "-3"
     assert fk._go_v(b"AB") == "[65 66]"
     assert fk._go_v("text") == "text"
-    assert fk._go_quote('a"b\n\x00é') == '"a\\"b\\n\\x00é"'
-
-
-@pytest.mark.parametrize(
-    ("s", "want"),
-    [
-        ("0", 0.0),
-        ("10ms", 0.01),
-        ("1.5h", 5400.0),
-        ("-1.5h", -5400.0),
-        ("+2h45m", 9900.0),
-        ("1µs", 1e-6),
-        ("1μs", 1e-6),
-        ("1us", 1e-6),
-        ("3ns", 3e-9),
-        (".5s", 0.5),
-        ("1.s", 1.0),
-        ("1m0.5s", 60.5),
-    ],
-)
-def test_parse_duration(s: str, want: float) -> None:
-    assert fk._parse_duration(s) == pytest.approx(want)
-
-
-@pytest.mark.parametrize(
-    ("s", "want"),
-    [
-        ("", 'time: invalid duration ""'),
-        ("x", 'time: invalid duration "x"'),
-        (".s", 'time: invalid duration ".s"'),
-        ("-", 'time: invalid duration "-"'),
-        ("1", 'time: missing unit in duration "1"'),
-        ("1d", 'time: unknown unit "d" in duration "1d"'),
-        ("9999999999h", 'time: invalid duration "9999999999h"'),
-    ],
-)
-def test_parse_duration_errors(s: str, want: str) -> None:
-    with pytest.raises(ValueError) as info:
-        fk._parse_duration(s)
-    assert str(info.value) == want
+    # fakedb's %q is dbsql's (dbsql.driver.types._quote).
+    assert _quote('a"b\n\x00é') == '"a\\"b\\n\\x00é"'
 
 
 # ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from dbsql.driver.types import (
     Value,
     ValueConverter,
     Valuer,
+    _parse_duration,
     is_scan_value,
     is_value,
 )
@@ -489,3 +490,45 @@ def test_default_converter_unsupported(v: Any, msg: str) -> None:
     with pytest.raises(TypeError) as excinfo:
         DefaultParameterConverter.convert_value(v)
     assert str(excinfo.value) == msg
+
+
+# --- Go's time.ParseDuration (used by fakedb and the MySQL DSN) ---
+
+
+@pytest.mark.parametrize(
+    ("s", "want"),
+    [
+        ("0", 0.0),
+        ("10ms", 0.01),
+        ("1.5h", 5400.0),
+        ("-1.5h", -5400.0),
+        ("+2h45m", 9900.0),
+        ("1µs", 1e-6),
+        ("1μs", 1e-6),
+        ("1us", 1e-6),
+        ("3ns", 3e-9),
+        (".5s", 0.5),
+        ("1.s", 1.0),
+        ("1m0.5s", 60.5),
+    ],
+)
+def test_parse_duration(s: str, want: float) -> None:
+    assert _parse_duration(s) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("s", "want"),
+    [
+        ("", 'time: invalid duration ""'),
+        ("x", 'time: invalid duration "x"'),
+        (".s", 'time: invalid duration ".s"'),
+        ("-", 'time: invalid duration "-"'),
+        ("1", 'time: missing unit in duration "1"'),
+        ("1d", 'time: unknown unit "d" in duration "1d"'),
+        ("9999999999h", 'time: invalid duration "9999999999h"'),
+    ],
+)
+def test_parse_duration_errors(s: str, want: str) -> None:
+    with pytest.raises(ValueError) as info:
+        _parse_duration(s)
+    assert str(info.value) == want
