@@ -6,31 +6,7 @@ converters of :mod:`dbsql.driver.types` carry Go's conversion rules.
 
 from dbsql.driver.driver import *  # noqa: F403
 from dbsql.driver.driver import __all__ as _driver_all
-from dbsql.driver.types import (
-    Bool,
-    DefaultParameterConverter,
-    Int32,
-    NotNull,
-    Null,
-    String,
-    Value,
-    ValueConverter,
-    Valuer,
-    is_scan_value,
-    is_value,
-)
+from dbsql.driver.types import *  # noqa: F403
+from dbsql.driver.types import __all__ as _types_all
 
-__all__ = [
-    *_driver_all,
-    "Bool",
-    "DefaultParameterConverter",
-    "Int32",
-    "NotNull",
-    "Null",
-    "String",
-    "Value",
-    "ValueConverter",
-    "Valuer",
-    "is_scan_value",
-    "is_value",
-]
+__all__ = [*_driver_all, *_types_all]

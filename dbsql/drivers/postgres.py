@@ -299,6 +299,21 @@ class _Parsed:
         self.positional: _Translation | None = None
 
 
+def _quoted_end(query: str, i: int, q: str) -> int:
+    """The end of the string literal or quoted identifier opened by the quote q
+    at i (a doubled q stands for itself); the query's end if it is not closed."""
+    j = i + 1
+    n = len(query)
+    while True:
+        k = query.find(q, j)
+        if k < 0:
+            return n
+        if k + 1 < n and query[k + 1] == q:
+            j = k + 2
+            continue
+        return k + 1
+
+
 @functools.lru_cache(maxsize=512)
 def _parse(query: str) -> _Parsed:
     """Lex query as PostgreSQL does, finding placeholders outside literals,
@@ -321,32 +336,8 @@ def _parse(query: str) -> _Parsed:
 
     while i < n:
         c = query[i]
-        if c == "'":  # string literal; '' is a quote
-            j = i + 1
-            while True:
-                k = query.find("'", j)
-                if k < 0:
-                    j = n
-                    break
-                if k + 1 < n and query[k + 1] == "'":
-                    j = k + 2
-                    continue
-                j = k + 1
-                break
-            text(query[i:j])
-            i = j
-        elif c == '"':  # quoted identifier; "" is a quote
-            j = i + 1
-            while True:
-                k = query.find('"', j)
-                if k < 0:
-                    j = n
-                    break
-                if k + 1 < n and query[k + 1] == '"':
-                    j = k + 2
-                    continue
-                j = k + 1
-                break
+        if c == "'" or c == '"':  # string literal or quoted identifier
+            j = _quoted_end(query, i, c)
             text(query[i:j])
             i = j
         elif c.isalpha() or c == "_" or ord(c) >= 0x80:  # identifier or keyword
