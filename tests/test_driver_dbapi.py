@@ -26,6 +26,7 @@ from dbsql.drivers import dbapi
 from dbsql.drivers.dbapi import NotSupportedError, num_input, translate
 from dbsql.drivertest import DriverSuite, cross_join_series, wait_for
 from dbsql.sql import DB
+from tests.sqltest import drain_batches, drain_next
 
 _PG_DSN = os.environ.get("DBSQL_TEST_POSTGRES_DSN")
 _MY_DSN = os.environ.get("DBSQL_TEST_MYSQL_DSN")
@@ -830,30 +831,6 @@ class TestKitPyMySQL(DriverSuite):
 # next_batch (driver.RowsNextBatch).
 
 
-def _drain_next(rows: Any) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next."""
-    dest: list[Any] = [None] * len(rows.columns())
-    out: list[tuple[Any, ...]] = []
-    while True:
-        try:
-            rows.next(dest)
-        except EOFError:
-            return out
-        out.append(tuple(dest))
-
-
-def _drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next_batch(size)."""
-    out: list[tuple[Any, ...]] = []
-    while True:
-        batch = rows.next_batch(size)
-        if not batch:
-            return out
-        assert len(batch) <= size
-        assert all(type(r) is tuple for r in batch)
-        out.extend(batch)
-
-
 class _BufferCursor(_FakeCursor):
     """Rows as lists and tuples holding bytearray and memoryview values."""
 
@@ -889,12 +866,12 @@ def test_next_batch_matches_next(tmp_path: Path) -> None:
         q = "SELECT * FROM m ORDER BY i"
         rows = c.query_context(bg, q, [])
         assert isinstance(rows, driver.RowsNextBatch)
-        want = _drain_next(rows)
+        want = drain_next(rows)
         rows.close()
         assert want == values
         for size in (1, 7, 250, 1000):
             rows = c.query_context(bg, q, [])
-            assert _drain_batches(rows, size) == want
+            assert drain_batches(rows, size) == want
             assert rows.next_batch(size) == []  # the end stays the end
             rows.close()
         # Rows taken with next first: next_batch hands out the others.
@@ -902,7 +879,7 @@ def test_next_batch_matches_next(tmp_path: Path) -> None:
         dest: list[Any] = [None] * 5
         rows.next(dest)
         assert tuple(dest) == want[0]
-        assert _drain_batches(rows, 30) == want[1:]
+        assert drain_batches(rows, 30) == want[1:]
         with pytest.raises(ValueError, match="max_rows"):
             rows.next_batch(0)
         rows.close()
@@ -914,11 +891,11 @@ def test_next_batch_matches_next(tmp_path: Path) -> None:
     m.connect = _BufferConn  # type: ignore[attr-defined]
     fc: Any = dbapi.Driver(m).connector().connect(bg)
     try:
-        want = _drain_next(fc.query_context(bg, "BUFS", []))
+        want = drain_next(fc.query_context(bg, "BUFS", []))
         assert want == [(1, b"ab"), (2, b"cd"), (3, b"ef"), (4, None)]
         assert all(type(r[1]) is bytes for r in want[:3])
         for size in (1, 3, 10):
-            got = _drain_batches(fc.query_context(bg, "BUFS", []), size)
+            got = drain_batches(fc.query_context(bg, "BUFS", []), size)
             assert got == want
             assert all(type(r[1]) is bytes for r in got[:3])
     finally:

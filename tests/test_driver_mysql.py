@@ -25,6 +25,7 @@ import pytest
 import dbsql
 from dbsql import context, driver
 from dbsql.drivers import mysql
+from tests.sqltest import drain_batches, drain_next
 
 MYSQL_DSN = os.environ.get("DBSQL_TEST_MYSQL_DSN", "")
 
@@ -1255,30 +1256,6 @@ def test_reset_session_full(table: Callable[[str, str], str]) -> None:
 
 # ---------------------------------------------------------------------------
 # next_batch (driver.RowsNextBatch).
-
-
-def drain_next(rows: Any) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next."""
-    dest: list[Any] = [None] * len(rows.columns())
-    out: list[tuple[Any, ...]] = []
-    while True:
-        try:
-            rows.next(dest)
-        except EOFError:
-            return out
-        out.append(tuple(dest))
-
-
-def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next_batch(size)."""
-    out: list[tuple[Any, ...]] = []
-    while True:
-        batch = rows.next_batch(size)
-        if not batch:
-            return out
-        assert len(batch) <= size
-        assert all(type(r) is tuple for r in batch)
-        out.extend(batch)
 
 
 def my_conn(*params: str) -> Any:

@@ -28,6 +28,7 @@ if not DSN:
     )
 
 from dbsql.drivers import postgres  # noqa: E402  (registers the driver; needs the skip first)
+from tests.sqltest import drain_batches, drain_next  # noqa: E402
 
 FAKE_PASSWORD = "s3cr3t-Pw_not-real"
 
@@ -608,30 +609,6 @@ def test_dsn_forms(db: dbsql.DB) -> None:
 def pg_conn() -> Any:
     """A driver connection of its own (not from a pool)."""
     return postgres.PostgresDriver().open(DSN)
-
-
-def drain_next(rows: Any) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next."""
-    dest: list[Any] = [None] * len(rows.columns())
-    out: list[tuple[Any, ...]] = []
-    while True:
-        try:
-            rows.next(dest)
-        except EOFError:
-            return out
-        out.append(tuple(dest))
-
-
-def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next_batch(size)."""
-    out: list[tuple[Any, ...]] = []
-    while True:
-        batch = rows.next_batch(size)
-        if not batch:
-            return out
-        assert len(batch) <= size
-        assert all(type(r) is tuple for r in batch)
-        out.extend(batch)
 
 
 def test_next_batch_matches_next(db: dbsql.DB, table: str) -> None:

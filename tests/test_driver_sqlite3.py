@@ -19,6 +19,7 @@ import pytest
 import dbsql
 from dbsql import context, driver
 from dbsql.context import Canceled, DeadlineExceeded
+from tests.sqltest import drain_batches, drain_next
 
 # A query that runs for minutes unless interrupted.
 LONG_QUERY = (
@@ -894,30 +895,6 @@ def test_driver_stmt_plain_methods(mem: dbsql.DB) -> None:
 
 
 # --- next_batch (driver.RowsNextBatch) ------------------------------------------
-
-
-def drain_next(rows: Any) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next."""
-    dest: list[Any] = [None] * len(rows.columns())
-    out: list[tuple[Any, ...]] = []
-    while True:
-        try:
-            rows.next(dest)
-        except EOFError:
-            return out
-        out.append(tuple(dest))
-
-
-def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next_batch(size)."""
-    out: list[tuple[Any, ...]] = []
-    while True:
-        batch = rows.next_batch(size)
-        if not batch:
-            return out
-        assert len(batch) <= size
-        assert all(type(r) is tuple for r in batch)
-        out.extend(batch)
 
 
 MIXED_QUERY = "SELECT i, r, s, b, n, at, flag, i * 2 AS e FROM mixed ORDER BY i"
