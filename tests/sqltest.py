@@ -9,12 +9,13 @@ import datetime
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import pytest
 
 import fakedb
 from dbsql import sql
+from dbsql.drivertest import cross_join_series
 from dbsql.sql import DB, Rows
 from fakedb import fakedb as fdb
 
@@ -336,3 +337,46 @@ def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
         assert len(batch) <= size
         assert all(type(r) is tuple for r in batch)
         out.extend(batch)
+
+
+# The conformance kit's server hooks for PostgreSQL and MySQL/MariaDB, shared by
+# dbsql's own drivers (tests/test_conformance.py) and the DB-API bridge over
+# psycopg and PyMySQL (tests/test_driver_dbapi.py): mix in before DriverSuite.
+
+
+class PostgresDialect:
+    blob_type: ClassVar[str | None] = "BYTEA"
+    decimal_type: ClassVar[str | None] = "NUMERIC(30,10)"
+    timestamp_tz_type: ClassVar[str | None] = "TIMESTAMPTZ"
+    autoincrement_pk: ClassVar[str | None] = "BIGSERIAL PRIMARY KEY"
+    supports_multi_result_sets: ClassVar[bool] = True
+    current_isolation_sql: ClassVar[str | None] = "SHOW transaction_isolation"
+    supports_read_only: ClassVar[bool | None] = True
+    connection_id_sql: ClassVar[str | None] = "SELECT pg_backend_pid()"
+
+    def sleep_query(self, seconds: float) -> str | None:
+        return f"SELECT pg_sleep({seconds})"
+
+    def kill_connection_sql(self, conn_id: Any) -> str | None:
+        return f"SELECT pg_terminate_backend({int(conn_id)})"
+
+    def connection_alive_sql(self, conn_id: Any) -> str | None:
+        return f"SELECT count(*) FROM pg_stat_activity WHERE pid = {int(conn_id)}"
+
+
+class MySQLDialect:
+    blob_type: ClassVar[str | None] = "LONGBLOB"
+    timestamp_type: ClassVar[str | None] = "DATETIME(6)"
+    autoincrement_pk: ClassVar[str | None] = "BIGINT AUTO_INCREMENT PRIMARY KEY"
+    supports_last_insert_id: ClassVar[bool] = True
+    supports_multi_result_sets: ClassVar[bool] = True
+    connection_id_sql: ClassVar[str | None] = "SELECT CONNECTION_ID()"
+
+    def kill_connection_sql(self, conn_id: Any) -> str | None:
+        return f"KILL {int(conn_id)}"
+
+    def connection_alive_sql(self, conn_id: Any) -> str | None:
+        return f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {int(conn_id)}"
+
+    def series_query(self, n: int) -> str:
+        return cross_join_series(n)

@@ -9,12 +9,12 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from typing import Any
 
 import dbsql
 from dbsql.drivers import dbapi
-from dbsql.drivertest import DriverSuite, cross_join_series
+from dbsql.drivertest import DriverSuite
 from dbsql.sql import DB
+from tests.sqltest import MySQLDialect, PostgresDialect
 
 _TMP = tempfile.mkdtemp(prefix="dbsql-conformance-")
 atexit.register(shutil.rmtree, _TMP, True)
@@ -96,7 +96,7 @@ class TestSQLite3(DriverSuite):
         return f"CREATE TEMPORARY TABLE {name} (x INTEGER)"
 
 
-class TestPostgres(DriverSuite):
+class TestPostgres(PostgresDialect, DriverSuite):
     """dbsql's postgres driver."""
 
     driver_name = "postgres"
@@ -104,26 +104,9 @@ class TestPostgres(DriverSuite):
     skip_reason = "DBSQL_TEST_POSTGRES_DSN is not set: no PostgreSQL server to test against"
 
     placeholder = "$1"
-    blob_type = "BYTEA"
-    decimal_type = "NUMERIC(30,10)"
-    timestamp_tz_type = "TIMESTAMPTZ"
-    autoincrement_pk = "BIGSERIAL PRIMARY KEY"
     supports_last_insert_id = False
-    supports_multi_result_sets = True
     isolation_levels = _ALL_LEVELS
     unsupported_isolation_levels = _ODD_LEVELS
-    current_isolation_sql = "SHOW transaction_isolation"
-    supports_read_only = True
-    connection_id_sql = "SELECT pg_backend_pid()"
-
-    def sleep_query(self, seconds: float) -> str | None:
-        return f"SELECT pg_sleep({seconds})"
-
-    def kill_connection_sql(self, conn_id: Any) -> str | None:
-        return f"SELECT pg_terminate_backend({int(conn_id)})"
-
-    def connection_alive_sql(self, conn_id: Any) -> str | None:
-        return f"SELECT count(*) FROM pg_stat_activity WHERE pid = {int(conn_id)}"
 
     def temp_table_sql(self, name: str) -> str | None:
         return f"CREATE TEMPORARY TABLE {name} (x INTEGER)"
@@ -135,23 +118,17 @@ class TestPostgres(DriverSuite):
         return f"SELECT generate_series(1, {n})"
 
 
-class TestMySQL(DriverSuite):
+class TestMySQL(MySQLDialect, DriverSuite):
     """dbsql's mysql driver against MariaDB/MySQL."""
 
     driver_name = "mysql"
     dsn = _MY_DSN
     skip_reason = "DBSQL_TEST_MYSQL_DSN is not set: no MySQL/MariaDB server to test against"
 
-    blob_type = "LONGBLOB"
-    timestamp_type = "DATETIME(6)"
     timestamp_tz_type = "TIMESTAMP(6) NULL"
-    autoincrement_pk = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-    supports_last_insert_id = True
-    supports_multi_result_sets = True
     isolation_levels = _ALL_LEVELS
     unsupported_isolation_levels = _ODD_LEVELS
     supports_read_only = True
-    connection_id_sql = "SELECT CONNECTION_ID()"
 
     def open_db(self) -> DB:
         # Several result sets need multiStatements; loc=UTC keeps the instant of
@@ -163,17 +140,8 @@ class TestMySQL(DriverSuite):
     def sleep_query(self, seconds: float) -> str | None:
         return f"SELECT SLEEP({seconds})"
 
-    def kill_connection_sql(self, conn_id: Any) -> str | None:
-        return f"KILL {int(conn_id)}"
-
-    def connection_alive_sql(self, conn_id: Any) -> str | None:
-        return f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {int(conn_id)}"
-
     def temp_table_sql(self, name: str) -> str | None:
         return f"CREATE TEMPORARY TABLE {name} (x INTEGER)"
 
     def session_var_sql(self, marker: str) -> tuple[str, str] | None:
         return f"SET @dbsql_kit_var = '{marker}'", "SELECT @dbsql_kit_var"
-
-    def series_query(self, n: int) -> str:
-        return cross_join_series(n)

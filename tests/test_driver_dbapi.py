@@ -24,9 +24,9 @@ import dbsql
 from dbsql import context, driver
 from dbsql.drivers import dbapi
 from dbsql.drivers.dbapi import NotSupportedError, num_input, translate
-from dbsql.drivertest import DriverSuite, cross_join_series, wait_for
+from dbsql.drivertest import DriverSuite, wait_for
 from dbsql.sql import DB
-from tests.sqltest import drain_batches, drain_next
+from tests.sqltest import MySQLDialect, PostgresDialect, drain_batches, drain_next
 
 _PG_DSN = os.environ.get("DBSQL_TEST_POSTGRES_DSN")
 _MY_DSN = os.environ.get("DBSQL_TEST_MYSQL_DSN")
@@ -757,18 +757,13 @@ def test_pymysql_no_interrupt_and_isolation_refused(mydb: DB) -> None:
 # The conformance kit through the bridge.
 
 
-class TestKitPsycopg(DriverSuite):
+class TestKitPsycopg(PostgresDialect, DriverSuite):
     """The kit over psycopg through the bridge (pyformat)."""
 
     driver_name = "dbapi(psycopg)"
     dsn = _PG_DSN
     skip_reason = _PG_SKIP
 
-    blob_type = "BYTEA"
-    decimal_type = "NUMERIC(30,10)"
-    timestamp_tz_type = "TIMESTAMPTZ"
-    autoincrement_pk = "BIGSERIAL PRIMARY KEY"
-    supports_multi_result_sets = True
     isolation_levels = (
         dbsql.LEVEL_READ_UNCOMMITTED,
         dbsql.LEVEL_READ_COMMITTED,
@@ -776,9 +771,6 @@ class TestKitPsycopg(DriverSuite):
         dbsql.LEVEL_SERIALIZABLE,
     )
     unsupported_isolation_levels = (dbsql.LEVEL_SNAPSHOT, dbsql.LEVEL_LINEARIZABLE)
-    current_isolation_sql = "SHOW transaction_isolation"
-    supports_read_only = True
-    connection_id_sql = "SELECT pg_backend_pid()"
 
     def open_db(self) -> DB:
         import psycopg
@@ -786,17 +778,11 @@ class TestKitPsycopg(DriverSuite):
         assert self.dsn
         return dbapi.open_db(psycopg, self.dsn)
 
-    def sleep_query(self, seconds: float) -> str | None:
-        return f"SELECT pg_sleep({seconds})"
-
-    def kill_connection_sql(self, conn_id: Any) -> str | None:
-        return f"SELECT pg_terminate_backend({int(conn_id)})"
-
     def connection_alive_sql(self, conn_id: Any) -> str | None:
         return f"SELECT count(*) FROM pg_stat_activity WHERE pid = {int(conn_id)}"
 
 
-class TestKitPyMySQL(DriverSuite):
+class TestKitPyMySQL(MySQLDialect, DriverSuite):
     """The kit over PyMySQL through the bridge (format): no interrupts, no
     isolation levels."""
 
@@ -804,27 +790,12 @@ class TestKitPyMySQL(DriverSuite):
     dsn = _MY_DSN
     skip_reason = _MY_SKIP
 
-    blob_type = "LONGBLOB"
-    timestamp_type = "DATETIME(6)"
-    autoincrement_pk = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-    supports_last_insert_id = True
-    supports_multi_result_sets = True
     unsupported_isolation_levels = (dbsql.LEVEL_SERIALIZABLE,)
     supports_read_only = False
-    connection_id_sql = "SELECT CONNECTION_ID()"
 
     def open_db(self) -> DB:
         assert self.dsn
         return dbsql.open_db(_pymysql_driver().open_connector(self.dsn))
-
-    def kill_connection_sql(self, conn_id: Any) -> str | None:
-        return f"KILL {int(conn_id)}"
-
-    def series_query(self, n: int) -> str:
-        return cross_join_series(n)
-
-    def connection_alive_sql(self, conn_id: Any) -> str | None:
-        return f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {int(conn_id)}"
 
 
 # ---------------------------------------------------------------------------
