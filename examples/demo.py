@@ -101,17 +101,7 @@ def main() -> int:
 
         s = db.stats()
         print("DBStats:")
-        for field in (
-            "max_open_connections",
-            "open_connections",
-            "in_use",
-            "idle",
-            "wait_count",
-            "wait_duration",
-            "max_idle_closed",
-            "max_idle_time_closed",
-            "max_lifetime_closed",
-        ):
+        for field in dbsql.DBStats.__slots__:
             print(f"  {field:22} {getattr(s, field)}")
     return 0
 
