@@ -812,14 +812,9 @@ class _Conn:
             with self._cancel_mu:
                 self._running = True
             stop = _context.after_func(ctx, self._on_ctx_done)
-        lock = self._d._lock
         try:
-            if lock is None:
-                return f(*args)
-            with lock:
-                return f(*args)
+            return self._plain(f, *args)
         except Exception as e:
-            self._note_error()
             cerr = ctx.err()
             if cerr is not None:
                 raise cerr from e
