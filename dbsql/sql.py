@@ -2499,7 +2499,6 @@ class Conn:
         "_closemu",
         "_dc",
         "_done",
-        "_done_lock",
         "_release_conn_cache",
         "_leak",
         "__weakref__",
@@ -2514,10 +2513,8 @@ class Conn:
         self._dc: _DriverConn | None = dc
         # done transitions from False to True exactly once, on close. Once
         # done, all operations fail with ConnDoneError.
+        # (Go's atomic done; closemu's own mutex guards it, see _close.)
         self._done = False
-        # (Go's atomic done; closemu's own mutex guards it: _close never holds
-        # it while taking closemu.)
-        self._done_lock = self._closemu._mu
         # release_conn_cache is a cache of _closemu_runlock_cond_release_conn
         # to save allocations when handed out by _grab_conn (a bound method is
         # a new object on every attribute access).
@@ -2663,12 +2660,12 @@ class Conn:
 
     def _close(self, err: BaseException | None) -> None:
         closemu = self._closemu
-        with self._done_lock:
+        # done's compare-and-swap under closemu's own mutex, which also takes
+        # closemu.lock in the uncontended case (never held while calling closemu).
+        with closemu._mu:
             if self._done:
                 raise ConnDoneError()
             self._done = True
-            # (closemu.lock, taken here in the uncontended case: done_lock is
-            # closemu's own mutex.)
             locked = not (closemu._writer or closemu._readers)
             if locked:
                 closemu._writer = True
