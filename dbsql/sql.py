@@ -3817,9 +3817,7 @@ class Rows:
             raise Error("sql: Scan called without calling Next")
         if len(dest) != len(lastcols):
             self._closemu_runlock_if_held_by_scan()
-            raise Error(
-                f"sql: expected {len(lastcols)} destination arguments in Scan, not {len(dest)}"
-            )
+            raise _scan_count_error(len(lastcols), len(dest))
 
         if self._col_scanner:
             scan_ctx = driver.ScanContext(self)
@@ -3865,7 +3863,7 @@ class Rows:
         row = self._lastcols = batch[0]
         if len(dest) != len(row):
             self._close_quietly()
-            raise Error(f"sql: expected {len(row)} destination arguments in Scan, not {len(dest)}")
+            raise _scan_count_error(len(row), len(dest))
         try:
             values = _convert_row(self, row, dest)
         except BaseException:
@@ -4009,6 +4007,10 @@ def _rows_caps_of(rowsi: object) -> bool:
 
 
 _rows_caps: dict[type, bool] = {}
+
+
+def _scan_count_error(columns: int, dest: int) -> Error:
+    return Error(f"sql: expected {columns} destination arguments in Scan, not {dest}")
 
 
 def _convert_row(rows: Rows, lastcols: Sequence[Any], dest: Sequence[Any]) -> tuple[Any, ...]:

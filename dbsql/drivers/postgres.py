@@ -713,13 +713,16 @@ class Conn:
     def _mark_bad(self) -> None:
         self._bad = True
 
+    def _known_closed(self) -> bool:
+        """Whether libpq or the server's FATAL notice already said the connection
+        is over (no poll)."""
+        return self._pg.pgconn.status == _BAD or self._terminating[0]
+
     def _server_closed(self) -> bool:
         """Without blocking, tell whether the server has closed the idle connection."""
+        if self._known_closed():
+            return True
         pgconn = self._pg.pgconn
-        if pgconn.status == _BAD:
-            return True
-        if self._terminating[0]:
-            return True
         if pgconn.transaction_status not in (_IDLE, _INTRANS, _INERROR):
             return False
         try:
@@ -734,7 +737,7 @@ class Conn:
             pgconn.is_busy()
         except psycopg.OperationalError:
             return True
-        return pgconn.status == _BAD or self._terminating[0]
+        return self._known_closed()
 
     def _readable(self, fd: int) -> bool:
         """Whether the socket has something to read (or hung up), without blocking;
@@ -764,7 +767,7 @@ class Conn:
         if time.monotonic() - self._heard_at < _HEARD_FRESH:
             # The server answered just now: what it may have announced since
             # (a FATAL notice, a broken socket) is checked without a poll.
-            if self._pg.pgconn.status == _BAD or self._terminating[0]:
+            if self._known_closed():
                 self._mark_bad()
                 raise driver.BadConnError()
             return
