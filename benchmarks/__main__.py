@@ -27,7 +27,6 @@ options: ``--db``, ``-w/--workloads``, ``--repeats``, ``--quick`` (as
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import inspect
 import os
@@ -37,11 +36,12 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from benchmarks.wl_measure import grow
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_SRC = ROOT.parent / "shared" / "tools" / "upstream-src"
@@ -110,17 +110,7 @@ def discover() -> tuple[list[Bench], list[str]]:
 def time_benchmark(fn: Callable[[int], object], benchtime: float) -> tuple[int, float]:
     """Run fn(n) with n growing as Go's testing.B does, until one run lasts at
     least benchtime seconds; return that n and the seconds per iteration."""
-    n = 1
-    while True:
-        gc.collect()
-        start = time.perf_counter()
-        fn(n)
-        elapsed = time.perf_counter() - start
-        if elapsed >= benchtime or n >= 1_000_000_000:
-            return n, elapsed / n
-        # Go's predictN: aim 20% past the target, grow at most 100x, at least by one.
-        per_op = max(elapsed / n, 1e-9)
-        n = max(min(int(benchtime / per_op * 1.2), 100 * n), n + 1)
+    return grow(fn, benchtime, 1_000_000_000)
 
 
 # ---- Go ----

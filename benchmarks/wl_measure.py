@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ThreadRun", "calibrate", "percentile", "run_threads", "spread", "time_run"]
+__all__ = ["ThreadRun", "calibrate", "grow", "percentile", "run_threads", "spread", "time_run"]
 
 # An operation run by a thread: returns the seconds it waited for a connection,
 # or a negative number when that wait cannot be told apart from the rest.
@@ -27,20 +27,27 @@ Op = Callable[[], float]
 OpFactory = Callable[[], tuple[Op, Callable[[], None]]]
 
 
-def calibrate(run: Callable[[int], None], target: float) -> int:
-    """The n for which run(n) lasts at least target seconds (n grows as in Go's
-    testing.B: aiming 20% past the target, at most 100x per step). The runs
-    double as the warm-up."""
+def grow(run: Callable[[int], object], target: float, max_n: int) -> tuple[int, float]:
+    """Run run(n) with n growing as Go's testing.B does (predictN: aiming 20% past
+    the target, at most 100x and at least one more per step) until one run lasts
+    at least target seconds or n reaches max_n; return that n and the seconds
+    per operation of its run."""
     n = 1
     while True:
         gc.collect()
         start = time.perf_counter()
         run(n)
         elapsed = time.perf_counter() - start
-        if elapsed >= target or n >= 100_000_000:
-            return n
+        if elapsed >= target or n >= max_n:
+            return n, elapsed / n
         per_op = max(elapsed / n, 1e-9)
         n = max(min(int(target / per_op * 1.2), 100 * n), n + 1)
+
+
+def calibrate(run: Callable[[int], None], target: float) -> int:
+    """The n for which run(n) lasts at least target seconds (see grow). The runs
+    double as the warm-up."""
+    return grow(run, target, 100_000_000)[0]
 
 
 def time_run(run: Callable[[int], None], n: int) -> float:
