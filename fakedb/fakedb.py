@@ -79,7 +79,7 @@ from dbsql.driver import (
 from dbsql.driver import Conn as DriverConn
 from dbsql.driver import Driver as DriverDriver
 from dbsql.driver.types import _atoi, _parse_duration
-from dbsql.driver.types import _quote as _go_quote
+from dbsql.driver.types import _quote as _go_quote  # (cuts past 200 chars; Go's does not)
 from dbsql.driver.types import _type_name as _go_type
 
 if TYPE_CHECKING:
