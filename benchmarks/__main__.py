@@ -22,6 +22,11 @@ driver and the pools a user would pick, on SQLite and, when
 options: ``--db``, ``-w/--workloads``, ``--repeats``, ``--quick`` (as
 ``python -m benchmarks.workloads`` takes them); ``--no-workloads`` skips them and
 ``--workloads-only`` skips the Go benchmarks' table.
+
+Last, when valgrind is installed, instructions per operation of W1 and W2's
+cases, counted by callgrind (benchmarks/instructions.py: the same count on every
+run, where the times above move by tens of percent on a shared machine);
+``--no-instructions`` skips them, as does ``--quick``.
 """
 
 from __future__ import annotations
@@ -248,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     wl.add_argument("-w", "--workloads", default="", help="e.g. W1,W5 (default: all)")
     wl.add_argument("--repeats", type=int, default=0, help="default 5 (3 with --quick)")
     wl.add_argument("--quick", action="store_true", help="short workload runs")
+    ap.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip the instruction counts (benchmarks/instructions.py, needs valgrind)",
+    )
     args = ap.parse_args(argv)
 
     status = 0 if args.workloads_only else run_go_table(args)
@@ -260,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick:
             wl_argv.append("--quick")
         status |= workloads.main(wl_argv)
+    if not args.no_instructions and not args.quick:
+        from benchmarks import instructions
+
+        status |= instructions.main([])
     return status
 
 

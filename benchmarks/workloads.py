@@ -244,6 +244,7 @@ SA_CORE = "SQLAlchemy Core: engine.connect(), text()"
 SA_RAW = "SQLAlchemy pool + raw cursor"
 DBUTILS = "DBUtils PooledDB"
 PGPOOL = "psycopg_pool getconn/putconn"
+ONE_CPU = "all threads on one CPU: "  # W6 diagnosis rows (not candidates)
 
 
 def _adapters(
@@ -336,6 +337,28 @@ def _pooled_threaded(
 
 def _noop() -> None:
     pass
+
+
+def _on_one_cpu(
+    make: Callable[[], tuple[OpFactory, Closer]],
+) -> Callable[[], tuple[OpFactory, Closer]]:
+    """A threaded candidate whose every worker thread runs on the same one CPU
+    (os.sched_setaffinity on the calling thread, Linux): the GIL is then handed
+    over on one core, with no cross-core wake-up. What a per-op cost becomes
+    when threads only take turns (W6's diagnosis: README, "Performance")."""
+
+    def pinned() -> tuple[OpFactory, Closer]:
+        factory, close = make()
+        cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else -1
+
+        def on_cpu() -> tuple[Op, Closer]:
+            if cpu >= 0:
+                os.sched_setaffinity(0, {cpu})  # this worker thread only
+            return factory()
+
+        return on_cpu, close
+
+    return pinned
 
 
 def _point_queries(b: Backend) -> tuple[str, str, str]:
@@ -867,6 +890,11 @@ def w6(b: Backend, p: Peers) -> list[Section]:
     cases += [
         Case(name, _pooled_threaded(a, work))
         for name, a in _adapters(b, p, threads, autocommit=True)
+    ]
+    # Diagnosis, not candidates: the same two with all 16 threads on one CPU.
+    cases += [
+        Case(f"{ONE_CPU}raw, a connection per thread", _on_one_cpu(raw)),
+        Case(f"{ONE_CPU}dbsql, one shared Stmt", _on_one_cpu(dbsql_stmt)),
     ]
     return [
         Section(

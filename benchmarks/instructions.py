@@ -1,0 +1,189 @@
+"""Instructions per operation, counted by valgrind's callgrind: the noise-free
+view of W1 and W2 (``python -m benchmarks.instructions``; ``make bench`` runs it
+after the workloads when valgrind is installed).
+
+The workloads' µs per op move by ±30% on a shared machine, as does the raw
+driver's own time from one machine to the next (its syscalls' cost varies most).
+callgrind counts the instructions a process runs in user space, the same for
+the same binary and inputs whatever else the machine does, so a change of 1% to
+dbsql's path shows as 1%. It does not count the kernel's work (the raw
+driver's file locking and reads): the ratios here are of user-space work, not
+of time.
+
+Each case runs in a child process under callgrind twice, for N1 and N2
+operations after the same warm-up; instructions per op is the difference of the
+two totals over N2 - N1, which cancels start-up and set-up. The cases use W1's
+table (SQLite, a file in WAL mode, 1,000 rows) and W2's checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from threading import Lock
+from urllib.parse import quote
+
+__all__ = ["CASES", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERY = "SELECT id, name FROM people WHERE id = ?"
+ROWS = 1_000
+WARMUP = 200
+N1, N2 = 1_000, 3_000
+
+# name -> (baseline name, what it is)
+CASES: dict[str, tuple[str, str]] = {
+    "raw": ("raw", "W1 raw sqlite3: 1 connection, reused cursor (execute + fetchone)"),
+    "minimal": ("raw", "W1 minimal pool: get, cursor, execute, fetchone, close, put"),
+    "query_row": ("raw", "W1 dbsql: db.query_row(q, id).scan(int, str)"),
+    "stmt": ("raw", "W1 shape, dbsql: stmt.query_row(id).scan(int, str) (W6's op)"),
+    "pool_minimal": ("pool_minimal", "W2 minimal pool: get() + put()"),
+    "conn": ("pool_minimal", "W2 dbsql: db.conn() + close()"),
+}
+
+
+def _setup(path: str) -> None:
+    c = sqlite3.connect(path, isolation_level=None)
+    c.execute("PRAGMA journal_mode=WAL")
+    c.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
+    c.executemany("INSERT INTO people VALUES (?, ?)", [(i, f"n{i}") for i in range(1, ROWS + 1)])
+    c.close()
+
+
+def _op(case: str, path: str) -> Callable[[int], None]:
+    """The operation of a case, on the database file at path."""
+    if case in ("raw", "minimal", "pool_minimal"):
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        raw.execute("PRAGMA synchronous=NORMAL")
+        cur = raw.cursor()
+        free: deque[sqlite3.Connection] = deque([raw])
+        mu = Lock()
+
+        def raw_op(i: int) -> None:
+            cur.execute(QUERY, (i,))
+            cur.fetchone()
+
+        def minimal_op(i: int) -> None:
+            with mu:
+                c = free.pop()
+            cu = c.cursor()
+            cu.execute(QUERY, (i,))
+            cu.fetchone()
+            cu.close()
+            with mu:
+                free.append(c)
+
+        def pool_op(i: int) -> None:
+            with mu:
+                c = free.pop()
+            with mu:
+                free.append(c)
+
+        return {"raw": raw_op, "minimal": minimal_op, "pool_minimal": pool_op}[case]
+
+    import dbsql
+
+    db = dbsql.open("sqlite3", f"file:{quote(path)}?_journal_mode=WAL&_synchronous=NORMAL")
+    stmt = db.prepare(QUERY)
+
+    def query_row(i: int) -> None:
+        db.query_row(QUERY, i).scan(int, str)
+
+    def stmt_op(i: int) -> None:
+        stmt.query_row(i).scan(int, str)
+
+    def conn(i: int) -> None:
+        db.conn().close()
+
+    return {"query_row": query_row, "stmt": stmt_op, "conn": conn}[case]
+
+
+def child(case: str, n: int) -> None:
+    """Run in the measured process: set up, warm up, then n operations."""
+    d = tempfile.mkdtemp(prefix="dbsql-instr-")
+    try:
+        path = os.path.join(d, "people.db")
+        _setup(path)
+        op = _op(case, path)
+        for i in range(WARMUP):
+            op(i % ROWS + 1)
+        for i in range(n):
+            op(i % ROWS + 1)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def count(valgrind: str, case: str, n: int) -> int:
+    """The instructions of a child process running n operations of case."""
+    cmd = [
+        valgrind,
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "benchmarks.instructions",
+        "--child",
+        case,
+        str(n),
+    ]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    m = _COLLECTED.search(p.stderr)
+    if p.returncode != 0 or m is None:
+        raise RuntimeError(f"callgrind run of {case} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    return int(m.group(1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
+    ap.add_argument("-c", "--cases", default=",".join(CASES), help="e.g. raw,query_row")
+    ap.add_argument("--child", nargs=2, metavar=("CASE", "N"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child(args.child[0], int(args.child[1]))
+        return 0
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("instructions per op: skipped (valgrind is not installed)")
+        return 0
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        ap.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
+    # A ratio needs its baseline measured too.
+    for c in list(cases):
+        base = CASES[c][0]
+        if base not in cases:
+            cases.insert(0, base)
+    print(
+        f"\nInstructions per op (callgrind, user space; SQLite, {N2 - N1:,} ops after"
+        f" {N1 + WARMUP:,}; deterministic, see benchmarks/instructions.py)",
+        flush=True,
+    )
+    per_op: dict[str, float] = {}
+    for c in cases:
+        print(f"  counting {c} ...", file=sys.stderr, flush=True)
+        per_op[c] = (count(valgrind, c, N2) - count(valgrind, c, N1)) / (N2 - N1)
+    width = max(len(CASES[c][1]) for c in cases)
+    print(f"  {'case':<{width}}  {'instr/op':>9}  vs baseline")
+    print(f"  {'-' * width}  {'-' * 9}  -----------")
+    for c in cases:
+        base, text = CASES[c]
+        ratio = per_op[c] / per_op[base]
+        print(f"  {text:<{width}}  {per_op[c]:>9,.0f}  {ratio:.2f}x {base}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
