@@ -33,7 +33,9 @@ W5  scan 10,000 rows of (int, text, float, bool): dbsql as ``for row in rows``
     fetchall; SQLAlchemy ``.all()``.
 W6  Go's BenchmarkManyConcurrentQueries shape: a prepared point query from 16
     threads; dbsql shares one ``db.prepare(...)`` Stmt (max idle 16); the raw
-    limit gives each thread a dedicated connection.
+    limit gives each thread a dedicated connection. Two diagnosis rows run the
+    raw driver and dbsql again with all 16 threads on one CPU: what is left
+    when the GIL is not handed from one CPU to the other.
 
 Candidates beside dbsql: the raw driver (sqlite3 / psycopg 3, which dbsql's
 drivers wrap); the minimal pool (a deque of raw connections under a Lock, with a
