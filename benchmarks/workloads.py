@@ -347,7 +347,7 @@ def _on_one_cpu(
     """A threaded candidate whose every worker thread runs on the same one CPU
     (os.sched_setaffinity on the calling thread, Linux): the GIL is then handed
     over on one core, with no cross-core wake-up. What a per-op cost becomes
-    when threads only take turns (W6's diagnosis: README, "Performance")."""
+    when threads only take turns (W6's diagnosis: benchmarks/README.md)."""
 
     def pinned() -> tuple[OpFactory, Closer]:
         factory, close = make()
@@ -1114,8 +1114,8 @@ def format_summary(reports: list[DBReport]) -> list[str]:
     out = _table(headers, rows, left=len(headers))
     if any(cell.endswith("MISS") for cell in cells.values()):
         out.append(
-            "For each MISS: where the time goes and why it stays, README.md, "
-            '"Performance" ("Where the time goes, and why the misses stay").'
+            "For each MISS: where the time goes and why it stays, benchmarks/README.md,"
+            ' "Where the time goes, and why the misses stay".'
         )
     return out
 
