@@ -138,7 +138,10 @@ def count(valgrind: str, case: str, n: int) -> int:
         case,
         str(n),
     ]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    # A fixed hash seed: str hashes, and so dict probing, are then the same on
+    # every run, and so is the count.
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     m = _COLLECTED.search(p.stderr)
     if p.returncode != 0 or m is None:
         raise RuntimeError(f"callgrind run of {case} failed ({p.returncode}):\n{p.stderr[-2000:]}")
