@@ -1,6 +1,7 @@
 """Instructions per operation, counted by valgrind's callgrind: the noise-free
-view of W1 and W2 (``python -m benchmarks.instructions``; ``make bench`` runs it
-after the workloads when valgrind is installed).
+view of the one-thread workloads W1, W2, W4 and W5 (``python -m
+benchmarks.instructions``; ``make bench`` runs it after the workloads when
+valgrind is installed).
 
 The workloads' µs per op move by ±30% on a shared machine, as does the raw
 driver's own time from one machine to the next (its syscalls' cost varies most).
@@ -12,8 +13,9 @@ of time.
 
 Each case runs in a child process under callgrind twice, for N1 and N2
 operations after the same warm-up; instructions per op is the difference of the
-two totals over N2 - N1, which cancels start-up and set-up. The cases use W1's
-table (SQLite, a file in WAL mode, 1,000 rows) and W2's checkout.
+two totals over N2 - N1, which cancels start-up and set-up. The cases use the
+workloads' tables (SQLite, a file in WAL mode: 1,000 people for W1, W4's
+autoincrement table, 10,000 rows of (int, text, float, bool) for W5).
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ ROWS = 1_000
 WARMUP = 200
 N1, N2 = 1_000, 3_000
 
+INSERT = "INSERT INTO tx (name) VALUES (?)"
+SCAN = "SELECT id, name, score, flag FROM scan"
+SCAN_ROWS = 10_000
+# A W5 operation reads SCAN_ROWS rows: fewer of them are counted.
+SCAN_WARMUP, SCAN_N1, SCAN_N2 = 1, 2, 6
+
 # name -> (baseline name, what it is)
 CASES: dict[str, tuple[str, str]] = {
     "raw": ("raw", "W1 raw sqlite3: 1 connection, reused cursor (execute + fetchone)"),
@@ -48,19 +56,51 @@ CASES: dict[str, tuple[str, str]] = {
     "stmt": ("raw", "W1 shape, dbsql: stmt.query_row(id).scan(int, str) (W6's op)"),
     "pool_minimal": ("pool_minimal", "W2 minimal pool: get() + put()"),
     "conn": ("pool_minimal", "W2 dbsql: db.conn() + close()"),
+    "tx_raw": ("tx_raw", "W4 raw sqlite3: execute(insert) + commit()"),
+    "tx": ("tx_raw", "W4 dbsql: db.begin(), tx.exec(insert), tx.commit()"),
+    "scan_raw": ("scan_raw", "W5 raw sqlite3: execute + fetchall(), 10,000 rows"),
+    "scan_iter": ("scan_raw", "W5 dbsql: for row in db.query(q)"),
+    "scan_next": ("scan_raw", "W5 dbsql: next() + scan(int, str, float, bool)"),
 }
+_SCANS = ("scan_raw", "scan_iter", "scan_next")
 
 
-def _setup(path: str) -> None:
+def _setup(path: str, case: str) -> None:
     c = sqlite3.connect(path, isolation_level=None)
     c.execute("PRAGMA journal_mode=WAL")
     c.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
     c.executemany("INSERT INTO people VALUES (?, ?)", [(i, f"n{i}") for i in range(1, ROWS + 1)])
+    c.execute("CREATE TABLE tx (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT)")
+    if case in _SCANS:
+        c.execute("CREATE TABLE scan (id INTEGER PRIMARY KEY, name TEXT, score REAL, flag BOOLEAN)")
+        c.executemany(
+            "INSERT INTO scan VALUES (?, ?, ?, ?)",
+            [(i, f"name {i}", i * 0.5, i % 2 == 0) for i in range(1, SCAN_ROWS + 1)],
+        )
     c.close()
 
 
 def _op(case: str, path: str) -> Callable[[int], None]:
     """The operation of a case, on the database file at path."""
+    if case == "tx_raw":
+        txc = sqlite3.connect(path, isolation_level="DEFERRED")
+        txc.execute("PRAGMA synchronous=NORMAL")
+        txcur = txc.cursor()
+
+        def tx_raw(i: int) -> None:
+            txcur.execute(INSERT, (f"n{i}",))
+            txc.commit()
+
+        return tx_raw
+    if case == "scan_raw":
+        sc = sqlite3.connect(path, isolation_level=None).cursor()
+
+        def scan_raw(i: int) -> None:
+            sc.execute(SCAN)
+            if len(sc.fetchall()) != SCAN_ROWS:
+                raise AssertionError("scan_raw: short read")
+
+        return scan_raw
     if case in ("raw", "minimal", "pool_minimal"):
         raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         raw.execute("PRAGMA synchronous=NORMAL")
@@ -104,7 +144,36 @@ def _op(case: str, path: str) -> Callable[[int], None]:
     def conn(i: int) -> None:
         db.conn().close()
 
-    return {"query_row": query_row, "stmt": stmt_op, "conn": conn}[case]
+    def tx(i: int) -> None:
+        t = db.begin()
+        t.exec(INSERT, f"n{i}")
+        t.commit()
+
+    def scan_iter(i: int) -> None:
+        if len([row for row in db.query(SCAN)]) != SCAN_ROWS:
+            raise AssertionError("scan_iter: short read")
+
+    def scan_next(i: int) -> None:
+        rows = db.query(SCAN)
+        out = []
+        while rows.next():
+            out.append(rows.scan(int, str, float, bool))
+        rows.close()
+        err = rows.err()
+        if err is not None:
+            raise err
+        if len(out) != SCAN_ROWS:
+            raise AssertionError("scan_next: short read")
+
+    ops: dict[str, Callable[[int], None]] = {
+        "query_row": query_row,
+        "stmt": stmt_op,
+        "conn": conn,
+        "tx": tx,
+        "scan_iter": scan_iter,
+        "scan_next": scan_next,
+    }
+    return ops[case]
 
 
 def child(case: str, n: int) -> None:
@@ -112,9 +181,9 @@ def child(case: str, n: int) -> None:
     d = tempfile.mkdtemp(prefix="dbsql-instr-")
     try:
         path = os.path.join(d, "people.db")
-        _setup(path)
+        _setup(path, case)
         op = _op(case, path)
-        for i in range(WARMUP):
+        for i in range(SCAN_WARMUP if case in _SCANS else WARMUP):
             op(i % ROWS + 1)
         for i in range(n):
             op(i % ROWS + 1)
@@ -164,20 +233,20 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [c for c in cases if c not in CASES]
     if unknown:
         ap.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
-    # A ratio needs its baseline measured too.
-    for c in list(cases):
-        base = CASES[c][0]
-        if base not in cases:
-            cases.insert(0, base)
+    # A ratio needs its baseline measured too; CASES' order puts it first.
+    wanted = set(cases) | {CASES[c][0] for c in cases}
+    cases = [c for c in CASES if c in wanted]
     print(
         f"\nInstructions per op (callgrind, user space; SQLite, {N2 - N1:,} ops after"
-        f" {N1 + WARMUP:,}; deterministic, see benchmarks/instructions.py)",
+        f" {N1 + WARMUP:,}, W5 {SCAN_N2 - SCAN_N1} after {SCAN_N1 + SCAN_WARMUP};"
+        " the same on every run: benchmarks/instructions.py)",
         flush=True,
     )
     per_op: dict[str, float] = {}
     for c in cases:
         print(f"  counting {c} ...", file=sys.stderr, flush=True)
-        per_op[c] = (count(valgrind, c, N2) - count(valgrind, c, N1)) / (N2 - N1)
+        n1, n2 = (SCAN_N1, SCAN_N2) if c in _SCANS else (N1, N2)
+        per_op[c] = (count(valgrind, c, n2) - count(valgrind, c, n1)) / (n2 - n1)
     width = max(len(CASES[c][1]) for c in cases)
     print(f"  {'case':<{width}}  {'instr/op':>9}  vs baseline")
     print(f"  {'-' * width}  {'-' * 9}  -----------")
