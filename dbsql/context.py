@@ -817,13 +817,13 @@ def _to_monotonic(d: datetime.datetime | float) -> float:
     return float(d)
 
 
-def _seconds(d: float | datetime.timedelta) -> float:
+def _seconds(d: float | datetime.timedelta, what: str = "context: timeout") -> float:
+    """A Go time.Duration argument: seconds as a float, or a timedelta (what
+    names it in the TypeError; dbsql.sql's durations use it too)."""
     if isinstance(d, datetime.timedelta):
         return d.total_seconds()
     if isinstance(d, bool) or not isinstance(d, int | float):
-        raise TypeError(
-            f"context: timeout must be seconds (float) or timedelta, not {type(d).__name__}"
-        )
+        raise TypeError(f"{what} must be seconds (float) or timedelta, not {type(d).__name__}")
     return float(d)
 
 

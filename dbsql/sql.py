@@ -765,15 +765,6 @@ from dbsql.convert import (  # noqa: E402, F401
 _now_func: Callable[[], float] = time.monotonic
 
 
-def _seconds(d: float | datetime.timedelta, what: str = "duration") -> float:
-    """A Go time.Duration argument: seconds as a float, or a timedelta."""
-    if isinstance(d, datetime.timedelta):
-        return d.total_seconds()
-    if isinstance(d, bool) or not isinstance(d, int | float):
-        raise TypeError(f"sql: {what} must be seconds (float) or timedelta, not {type(d).__name__}")
-    return float(d)
-
-
 # Python only: Go's types guarantee these; a wrong type raises a TypeError naming
 # the argument before anything is done (a None ctx would otherwise fail deep in
 # the pool, holding its lock).
@@ -1189,7 +1180,7 @@ class DB:
         Expired connections may be closed lazily before reuse. If d <= 0,
         connections are not closed due to a connection's age.
         """
-        s = _seconds(d, "set_conn_max_lifetime: d")
+        s = _ctx._seconds(d, "sql: set_conn_max_lifetime: d")
         if s < 0:
             s = 0.0
         with self._mu:
@@ -1205,7 +1196,7 @@ class DB:
         Expired connections may be closed lazily before reuse. If d <= 0,
         connections are not closed due to a connection's idle time.
         """
-        s = _seconds(d, "set_conn_max_idle_time: d")
+        s = _ctx._seconds(d, "sql: set_conn_max_idle_time: d")
         if s < 0:
             s = 0.0
         with self._mu:
@@ -1225,7 +1216,7 @@ class DB:
         still open after d. It costs a stack capture per Conn, Tx and Rows, so it
         is meant for finding leaks, not for always.
         """
-        s = _seconds(d)
+        s = _ctx._seconds(d, "sql: set_leak_threshold: d")
         if s < 0:
             raise ValueError(f"sql: set_leak_threshold: d must be >= 0, not {s}")
         with self._mu:
