@@ -377,68 +377,41 @@ def test_script_next_batch_error(sdb: dbsql.DB, script: Script, path: str) -> No
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_script_next_batch_error_and_close_error(sdb: dbsql.DB, script: Script, path: str) -> None:
-    # Go: the Next error is the one reported; Close's error is dropped.
-    err = RowsError("next_batch failed")
-    script.batch_error = err
-    script.close_error = RowsError("close failed")
+@pytest.mark.parametrize(
+    "case",
+    [
+        # Go: the Next error is the one reported; Close's error is dropped.
+        "next_batch_error_and_close_error",
+        "close_error_after_good_row",
+        # Go: Next hits EOF and closes; Err() then reports Close's error, not ErrNoRows.
+        "close_error_when_no_rows",
+        # A bad-connection close error: raised, and the conn is discarded.
+        "close_error_bad_conn",
+    ],
+)
+def test_script_close_errors(sdb: dbsql.DB, script: Script, path: str, case: str) -> None:
+    close_err: Exception = (
+        driver.BadConnError() if case == "close_error_bad_conn" else RowsError("close failed")
+    )
+    script.close_error = close_err
+    want = close_err
+    if case == "next_batch_error_and_close_error":
+        want = script.batch_error = RowsError("next_batch failed")
+    if case == "close_error_when_no_rows":
+        script.rows = []
     row, cancel = query_row(sdb, path, "q")
     try:
-        with pytest.raises(RowsError) as ei:
+        with pytest.raises(type(want)) as ei:
             row.scan(int, str)
     finally:
         cancel()
-    assert ei.value is err
+    assert ei.value is want
     assert script.close_calls == 1
-    assert sdb.stats().in_use == 0
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_script_close_error_after_good_row(sdb: dbsql.DB, script: Script, path: str) -> None:
-    err = RowsError("close failed")
-    script.close_error = err
-    row, cancel = query_row(sdb, path, "q")
-    try:
-        with pytest.raises(RowsError) as ei:
-            row.scan(int, str)
-    finally:
-        cancel()
-    assert ei.value is err
-    assert script.close_calls == 1
-    assert_released(sdb)
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_script_close_error_when_no_rows(sdb: dbsql.DB, script: Script, path: str) -> None:
-    # Go: Next hits EOF and closes; Err() then reports Close's error, not ErrNoRows.
-    script.rows = []
-    err = RowsError("close failed")
-    script.close_error = err
-    row, cancel = query_row(sdb, path, "q")
-    try:
-        with pytest.raises(RowsError) as ei:
-            row.scan(int, str)
-    finally:
-        cancel()
-    assert ei.value is err
-    assert script.close_calls == 1
-    assert_released(sdb)
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_script_close_error_bad_conn(sdb: dbsql.DB, script: Script, path: str) -> None:
-    # A bad-connection close error: raised, and the conn is discarded.
-    err = driver.BadConnError()
-    script.close_error = err
-    row, cancel = query_row(sdb, path, "q")
-    try:
-        with pytest.raises(driver.BadConnError) as ei:
-            row.scan(int, str)
-    finally:
-        cancel()
-    assert ei.value is err
-    st = sdb.stats()
-    assert st.in_use == 0 and st.idle == 0 and st.open_connections == 0, st
+    if case == "close_error_bad_conn":
+        st = sdb.stats()
+        assert st.in_use == 0 and st.idle == 0 and st.open_connections == 0, st
+    else:
+        assert_released(sdb)
 
 
 @pytest.mark.parametrize("path", PATHS)
