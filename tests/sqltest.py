@@ -315,30 +315,6 @@ def null_test_run(spec: NullTestSpec, flavor: str) -> None:
 # The drivers' next_batch tests (driver.RowsNextBatch): read a result set both ways.
 
 
-def drain_next(rows: Any) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next."""
-    dest: list[Any] = [None] * len(rows.columns())
-    out: list[tuple[Any, ...]] = []
-    while True:
-        try:
-            rows.next(dest)
-        except EOFError:
-            return out
-        out.append(tuple(dest))
-
-
-def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
-    """The rows of the current result set, read with Rows.next_batch(size)."""
-    out: list[tuple[Any, ...]] = []
-    while True:
-        batch = rows.next_batch(size)
-        if not batch:
-            return out
-        assert len(batch) <= size
-        assert all(type(r) is tuple for r in batch)
-        out.extend(batch)
-
-
 # The conformance kit's server hooks for PostgreSQL and MySQL/MariaDB, shared by
 # dbsql's own drivers (tests/test_conformance.py) and the DB-API bridge over
 # psycopg and PyMySQL (tests/test_driver_dbapi.py): mix in before DriverSuite.

@@ -24,9 +24,9 @@ import dbsql
 from dbsql import context, driver
 from dbsql.drivers import dbapi
 from dbsql.drivers.dbapi import NotSupportedError, num_input, translate
-from dbsql.drivertest import DriverSuite, wait_for
+from dbsql.drivertest import DriverSuite, drain_batches, drain_next, wait_for
 from dbsql.sql import DB
-from tests.sqltest import MySQLDialect, PostgresDialect, drain_batches, drain_next
+from tests.sqltest import MySQLDialect, PostgresDialect
 
 _PG_DSN = os.environ.get("DBSQL_TEST_POSTGRES_DSN")
 _MY_DSN = os.environ.get("DBSQL_TEST_MYSQL_DSN")

@@ -25,7 +25,7 @@ import pytest
 import dbsql
 from dbsql import context, driver
 from dbsql.drivers import mysql
-from tests.sqltest import drain_batches, drain_next
+from dbsql.drivertest import drain_batches, drain_next
 
 MYSQL_DSN = os.environ.get("DBSQL_TEST_MYSQL_DSN", "")
 

@@ -28,7 +28,7 @@ if not DSN:
     )
 
 from dbsql.drivers import postgres  # noqa: E402  (registers the driver; needs the skip first)
-from tests.sqltest import drain_batches, drain_next  # noqa: E402
+from dbsql.drivertest import drain_batches, drain_next  # noqa: E402
 
 FAKE_PASSWORD = "s3cr3t-Pw_not-real"
 

@@ -19,7 +19,7 @@ import pytest
 import dbsql
 from dbsql import context, driver
 from dbsql.context import Canceled, DeadlineExceeded
-from tests.sqltest import drain_batches, drain_next
+from dbsql.drivertest import drain_batches, drain_next
 
 # A query that runs for minutes unless interrupted.
 LONG_QUERY = (

@@ -46,7 +46,8 @@ Hooks (class attributes unless called): ``placeholder``; the column types
 returning None) skips the tests that need it, with a reason naming the hook.
 Helpers for an author's own tests: ``self.db``, ``self.new_db()``,
 ``self.q(sql)``, ``self.create_table(columns)``, ``self.table_name()``,
-``self.assert_no_leak()``, ``self.assert_usable()`` and :func:`wait_for`. Override :meth:`DriverSuite.open_db` to open the
+``self.assert_no_leak()``, ``self.assert_usable()``, :func:`wait_for`,
+:func:`drain_next` and :func:`drain_batches`. Override :meth:`DriverSuite.open_db` to open the
 database some other way than ``dbsql.open(driver_name, dsn)``.
 
 What it checks (each test opens its own DB, uses table names unique to the run,
@@ -78,9 +79,22 @@ drops them, and checks that no connection leaked: ``in_use == 0`` and
 * several result sets, rows affected, last insert id, column types (names,
   database type names, nullability, decimal size, length, scan types),
   isolation levels and read-only transactions, errors that leave the pool
-  usable, rows closed early.
+  usable, rows closed early;
+* beyond Go, the optional batch reads (``driver.RowsNextBatch``) when the
+  driver's Rows have them: ``next_batch(size)`` for several sizes gives the
+  rows ``next`` gives, in tuples, then stays at the end (an empty list); after
+  a ``next``, it hands out the rest; ``next_batch(0)`` raises ValueError; and
+  ``for row in rows`` gives the same rows. :func:`drain_next` and
+  :func:`drain_batches` read a driver Rows either way, for an author's own
+  tests.
 """
 
-from dbsql.drivertest.suite import DriverSuite, cross_join_series, wait_for
+from dbsql.drivertest.suite import (
+    DriverSuite,
+    cross_join_series,
+    drain_batches,
+    drain_next,
+    wait_for,
+)
 
-__all__ = ["DriverSuite", "cross_join_series", "wait_for"]
+__all__ = ["DriverSuite", "cross_join_series", "drain_batches", "drain_next", "wait_for"]

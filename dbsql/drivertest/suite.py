@@ -17,10 +17,10 @@ from typing import Any, ClassVar
 import pytest
 
 import dbsql
-from dbsql import context
+from dbsql import context, driver
 from dbsql.sql import DB, ConnDoneError, IsolationLevel, NoRowsError, TxDoneError, TxOptions
 
-__all__ = ["DriverSuite", "cross_join_series", "wait_for"]
+__all__ = ["DriverSuite", "cross_join_series", "drain_batches", "drain_next", "wait_for"]
 
 # Unique per run (process): table names carry it, so runs against the same
 # database (or in parallel) never meet.
@@ -49,6 +49,32 @@ def cross_join_series(n: int) -> str:
     expr = " + ".join(f"{10**i} * t{i}.d" for i in range(k))
     tables = ", ".join(f"({digits}) AS t{i}" for i in range(k))
     return f"SELECT 1 + {expr} AS n FROM {tables} WHERE 1 + {expr} <= {n} ORDER BY n"
+
+
+def drain_next(rows: Any) -> list[tuple[Any, ...]]:
+    """The rows of a driver Rows' current result set, read with ``next``."""
+    dest: list[Any] = [None] * len(rows.columns())
+    out: list[tuple[Any, ...]] = []
+    while True:
+        try:
+            rows.next(dest)
+        except EOFError:
+            return out
+        out.append(tuple(dest))
+
+
+def drain_batches(rows: Any, size: int) -> list[tuple[Any, ...]]:
+    """The rows of a driver Rows' current result set, read with
+    ``next_batch(size)`` (driver.RowsNextBatch): each batch a list of at most
+    size tuples, the end an empty list."""
+    out: list[tuple[Any, ...]] = []
+    while True:
+        batch = rows.next_batch(size)
+        if not batch:
+            return out
+        assert len(batch) <= size
+        assert all(type(r) is tuple for r in batch)
+        out.extend(batch)
 
 
 def _norm_level(s: str) -> str:
@@ -940,4 +966,65 @@ class DriverSuite:
         assert got == [(1,)]
         s = db.stats()
         assert s.wait_count == 1 and s.wait_duration > 0, s
+        self.assert_no_leak()
+
+    # ------------------------------------------------------------------
+    # Beyond Go: the optional batch reads (driver.RowsNextBatch), checked when
+    # the driver's Rows implement them.
+
+    def test_next_batch_matches_next(self) -> None:
+        n = 250
+        query = self.series_query(n)
+        bg = context.background()
+        results: dict[str, Any] = {}
+
+        def read(dc: Any) -> None:
+            def open_rows() -> Any:
+                if isinstance(dc, driver.QueryerContext):
+                    return dc.query_context(bg, query, [])
+                st = dc.prepare(query)  # (the driver's Rows outlive nothing here)
+                results.setdefault("stmts", []).append(st)
+                return st.query([])
+
+            rows = open_rows()
+            if not isinstance(rows, driver.RowsNextBatch):
+                rows.close()
+                results["skip"] = type(rows).__name__
+                return
+            results["next"] = drain_next(rows)
+            rows.close()
+            for size in (1, 7, n, n + 100):
+                rows = open_rows()
+                results[f"batches {size}"] = drain_batches(rows, size)
+                results[f"end {size}"] = rows.next_batch(size)  # the end stays the end
+                rows.close()
+            # Rows taken with next first: next_batch hands out the others.
+            rows = open_rows()
+            dest: list[Any] = [None] * len(rows.columns())
+            rows.next(dest)
+            results["first"] = tuple(dest)
+            results["rest"] = drain_batches(rows, 30)
+            try:
+                rows.next_batch(0)
+            except ValueError as e:
+                results["zero"] = e
+            rows.close()
+            for st in results.pop("stmts", []):
+                st.close()
+
+        with self.db.conn() as c:
+            c.raw(read)
+        if "skip" in results:
+            pytest.skip(f"the driver's Rows ({results['skip']}) have no next_batch (optional)")
+        want = results["next"]
+        assert [int(r[0]) for r in want] == list(range(1, n + 1))
+        for size in (1, 7, n, n + 100):
+            assert results[f"batches {size}"] == want, f"next_batch({size})"
+            assert results[f"end {size}"] == [], f"next_batch({size}) after the end"
+        assert results["first"] == want[0]
+        assert results["rest"] == want[1:]
+        assert isinstance(results.get("zero"), ValueError), "next_batch(0) must raise ValueError"
+        # dbsql reads such rows a batch at a time: the same rows, the same values.
+        with self.db.query(query) as rows:
+            assert list(rows) == want
         self.assert_no_leak()
