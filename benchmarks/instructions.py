@@ -131,6 +131,7 @@ def _op(case: str, path: str) -> Callable[[int], None]:
         return {"raw": raw_op, "minimal": minimal_op, "pool_minimal": pool_op}[case]
 
     import dbsql
+    from benchmarks.workloads import scan_next_all
 
     db = dbsql.open("sqlite3", f"file:{quote(path)}?_journal_mode=WAL&_synchronous=NORMAL")
     stmt = db.prepare(QUERY)
@@ -154,15 +155,7 @@ def _op(case: str, path: str) -> Callable[[int], None]:
             raise AssertionError("scan_iter: short read")
 
     def scan_next(i: int) -> None:
-        rows = db.query(SCAN)
-        out = []
-        while rows.next():
-            out.append(rows.scan(int, str, float, bool))
-        rows.close()
-        err = rows.err()
-        if err is not None:
-            raise err
-        if len(out) != SCAN_ROWS:
+        if len(scan_next_all(db, SCAN)) != SCAN_ROWS:
             raise AssertionError("scan_next: short read")
 
     ops: dict[str, Callable[[int], None]] = {
