@@ -312,9 +312,6 @@ def null_test_run(spec: NullTestSpec, flavor: str) -> None:
             )
 
 
-# The drivers' next_batch tests (driver.RowsNextBatch): read a result set both ways.
-
-
 # The conformance kit's server hooks for PostgreSQL and MySQL/MariaDB, shared by
 # dbsql's own drivers (tests/test_conformance.py) and the DB-API bridge over
 # psycopg and PyMySQL (tests/test_driver_dbapi.py): mix in before DriverSuite.

@@ -47,8 +47,9 @@ returning None) skips the tests that need it, with a reason naming the hook.
 Helpers for an author's own tests: ``self.db``, ``self.new_db()``,
 ``self.q(sql)``, ``self.create_table(columns)``, ``self.table_name()``,
 ``self.assert_no_leak()``, ``self.assert_usable()``, :func:`wait_for`,
-:func:`drain_next` and :func:`drain_batches`. Override :meth:`DriverSuite.open_db` to open the
-database some other way than ``dbsql.open(driver_name, dsn)``.
+:func:`drain_next` and :func:`drain_batches`. Override
+:meth:`DriverSuite.open_db` to open the database some other way than
+``dbsql.open(driver_name, dsn)``.
 
 What it checks (each test opens its own DB, uses table names unique to the run,
 drops them, and checks that no connection leaked: ``in_use == 0`` and

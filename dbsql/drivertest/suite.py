@@ -979,13 +979,23 @@ class DriverSuite:
         results: dict[str, Any] = {}
 
         def read(dc: Any) -> None:
+            stmts: list[Any] = []
+
             def open_rows() -> Any:
                 if isinstance(dc, driver.QueryerContext):
                     return dc.query_context(bg, query, [])
-                st = dc.prepare(query)  # (the driver's Rows outlive nothing here)
-                results.setdefault("stmts", []).append(st)
+                # (No QueryerContext: through statements, closed at the end.)
+                st = dc.prepare(query)
+                stmts.append(st)
                 return st.query([])
 
+            try:
+                read_rows(open_rows)
+            finally:
+                for st in stmts:
+                    st.close()
+
+        def read_rows(open_rows: Callable[[], Any]) -> None:
             rows = open_rows()
             if not isinstance(rows, driver.RowsNextBatch):
                 rows.close()
@@ -1009,8 +1019,6 @@ class DriverSuite:
             except ValueError as e:
                 results["zero"] = e
             rows.close()
-            for st in results.pop("stmts", []):
-                st.close()
 
         with self.db.conn() as c:
             c.raw(read)
