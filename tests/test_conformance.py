@@ -9,9 +9,11 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from typing import Any
 
 import dbsql
 from dbsql.drivers import dbapi
+from dbsql.drivers import sqlite3 as sqlite3_driver
 from dbsql.drivertest import DriverSuite
 from dbsql.sql import DB
 from tests.sqltest import MySQLDialect, PostgresDialect
@@ -94,6 +96,45 @@ class TestSQLite3(DriverSuite):
 
     def temp_table_sql(self, name: str) -> str | None:
         return f"CREATE TEMPORARY TABLE {name} (x INTEGER)"
+
+
+class _StatementsOnlyConn:
+    """A driver Conn with neither QueryerContext nor ExecerContext: dbsql then
+    runs every query through a prepared statement (Go's fallback)."""
+
+    _HIDDEN = frozenset({"query_context", "exec_context", "query", "exec"})
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._HIDDEN:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+class _StatementsOnlyConnector:
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect(self, ctx: Any) -> _StatementsOnlyConn:
+        return _StatementsOnlyConn(self._inner.connect(ctx))
+
+    def driver(self) -> Any:
+        return self._inner.driver()
+
+
+class TestSQLite3StatementsOnly(TestSQLite3):
+    """dbsql's sqlite3 driver with its Conn's query_context and exec_context
+    hidden: the whole kit through prepared statements (dbsql's path for a
+    driver without QueryerContext, and the kit's own)."""
+
+    dsn = os.path.join(_TMP, "sqlite3-stmts.db")
+
+    def open_db(self) -> DB:
+        assert self.dsn
+        drv = sqlite3_driver.SQLiteDriver()
+        return dbsql.open_db(_StatementsOnlyConnector(drv.open_connector(self.dsn)))
 
 
 class TestPostgres(PostgresDialect, DriverSuite):
