@@ -2673,6 +2673,9 @@ class Conn:
             dc._release_conn(err)
             self._dc = None
             self._db = None
+            # (The cached bound method refers to this Conn: dropped here, so that
+            # a closed Conn is freed at once, not by Python's cycle collector.)
+            self._release_conn_cache = _noop_release
         finally:
             self._closemu.unlock()
         if err is not None:
@@ -2853,6 +2856,10 @@ class Tx:
                     stmt.close()
                 except Exception:
                     pass
+            # (Then forgotten: each refers back to this Tx, and the cycle would
+            # leave both to Python's cycle collector. The Tx is done: nothing
+            # is prepared on it again.)
+            self._stmts = []
 
     def commit(self) -> None:
         """Commit the transaction."""
@@ -3934,7 +3941,11 @@ class Rows:
 
         if self._close_stmt is not None:
             self._close_stmt._close_quiet()
-        self._release_conn(cerr)
+        # (Dropped once called: a Stmt's release closure refers to these Rows,
+        # and the cycle would leave them, their driver Rows and cursor to
+        # Python's cycle collector instead of freeing them here.)
+        release, self._release_conn = self._release_conn, _noop_release
+        release(cerr)
 
         # (_lasterr_or_err_locked, inlined.)
         lasterr = self._lasterr
