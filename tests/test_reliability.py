@@ -208,10 +208,6 @@ def test_open_db_wrong_argument_says_which() -> None:
         sql.open_db("not a connector")  # type: ignore[arg-type]
 
 
-if __name__ == "__main__":
-    sys.exit(pytest.main([__file__]))
-
-
 # Python only: Go's collector frees cycles as it frees anything; CPython frees an
 # object the moment its last reference goes, unless it is in a reference cycle,
 # which waits for the cycle collector. An operation that leaves cycles behind
@@ -236,6 +232,14 @@ def _ops() -> dict[str, Any]:
         tx.rollback()
         count.close()
 
+    def rows_next_scan(db: sql.DB) -> None:
+        rows = db.query("SELECT id, id FROM t")
+        got = []
+        while rows.next():
+            got.append(rows.scan(int, str))
+        rows.close()
+        assert rows.err() is None and got == [(1, "1"), (2, "2"), (3, "3")]
+
     def tx_query(db: sql.DB) -> None:
         with db.begin() as tx:
             assert list(tx.query("SELECT id FROM t WHERE id < 3")) == [(1,), (2,)]
@@ -243,7 +247,7 @@ def _ops() -> dict[str, Any]:
     return {
         "db.query_row": lambda db: db.query_row("SELECT id FROM t WHERE id = ?", 2).scan(int),
         "db.query iteration": lambda db: list(db.query("SELECT id FROM t")),
-        "rows next + scan": lambda db: [r for r in db.query("SELECT id, id FROM t")],
+        "rows next + scan": rows_next_scan,
         "stmt.query_row": stmt_query_row,
         "db.conn + close": lambda db: db.conn().close(),
         "conn queries": conn_query,
@@ -271,3 +275,7 @@ def test_operations_leave_no_reference_cycles(op: str) -> None:
         assert found == 0, f"{op}: {found} objects were left in reference cycles"
     finally:
         db.close()
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__]))
