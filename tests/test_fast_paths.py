@@ -428,27 +428,40 @@ def test_script_no_rows(sdb: dbsql.DB, script: Script, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_script_conversion_error(sdb: dbsql.DB, script: Script, path: str) -> None:
+@pytest.mark.parametrize(
+    "dest, error, text, whole",
+    [
+        # A column that does not convert: the ScanError names it.
+        ((int, int), dbsql.ScanError, 'sql: Scan error on column index 1, name "name": ', False),
+        # Go's destination-count error, word for word.
+        (
+            (int, str, str),
+            dbsql.Error,
+            "sql: expected 2 destination arguments in Scan, not 3",
+            True,
+        ),
+    ],
+    ids=["conversion_error", "wrong_destination_count"],
+)
+def test_script_scan_errors(
+    sdb: dbsql.DB,
+    script: Script,
+    path: str,
+    dest: tuple[type, ...],
+    error: type[Exception],
+    text: str,
+    whole: bool,
+) -> None:
     row, cancel = query_row(sdb, path, "q")
     try:
-        with pytest.raises(dbsql.ScanError) as ei:
-            row.scan(int, int)
+        with pytest.raises(error) as ei:
+            row.scan(*dest)
     finally:
         cancel()
-    assert str(ei.value).startswith('sql: Scan error on column index 1, name "name": ')
-    assert script.close_calls == 1
-    assert_released(sdb)
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_script_wrong_destination_count(sdb: dbsql.DB, script: Script, path: str) -> None:
-    row, cancel = query_row(sdb, path, "q")
-    try:
-        with pytest.raises(dbsql.Error) as ei:
-            row.scan(int, str, str)
-    finally:
-        cancel()
-    assert str(ei.value) == "sql: expected 2 destination arguments in Scan, not 3"
+    if whole:
+        assert str(ei.value) == text
+    else:
+        assert str(ei.value).startswith(text)
     assert script.close_calls == 1
     assert_released(sdb)
 
