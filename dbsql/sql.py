@@ -1552,7 +1552,7 @@ class DB:
         """
         bad = err is not None and isinstance(err, driver.BadConnError)
         if not bad:
-            # (dc._validate_connection, inlined: it is on every query's path.)
+            # (Go's dc.validateConnection, written out here: see _DriverConn.)
             with dc._lock:
                 if reset_session:
                     dc._need_reset = True
@@ -2185,15 +2185,9 @@ class _DriverConn:
             if self._resetter is not None:
                 self._resetter(ctx)
 
-    def _validate_connection(self, needs_reset: bool) -> bool:
-        """Check if the connection is valid and can still be used. It also marks
-        the session for reset if required."""
-        with self._lock:
-            if needs_reset:
-                self._need_reset = True
-            if self._validator is not None:
-                return bool(self._validator())
-            return True
+    # validateConnection (check that the connection is valid and can still be
+    # used, and mark the session for reset if required) is written out in
+    # DB._put_conn, its only caller: it is on every query's path.
 
     def _prepare_locked(self, ctx: Context, cg: _StmtConnGrabber | None, query: str) -> _DriverStmt:
         """Prepare the query on dc. When cg is None the dc must keep track of the
