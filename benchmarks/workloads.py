@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import importlib.metadata
 import io
 import itertools
@@ -364,6 +365,90 @@ def _on_one_cpu(
     return pinned
 
 
+# ---- dbsql's Python per operation, as busy work (W3 and W6 diagnosis rows) ----
+
+PY_COST = "+ dbsql's Python per op as busy work between the driver calls"
+_PY_CHUNKS = 4  # before the cursor, before fetchone, before close, after close
+
+# What dbsql does on one thread, given an open DB: the operation and a closer.
+DbsqlOp = Callable[["dbsql.DB"], tuple[Callable[[], object], Closer]]
+
+
+def _busy(n: int) -> int:
+    """n iterations of pure Python: holds the GIL, releases nothing."""
+    x = 0
+    for i in range(n):
+        x += i
+    return x
+
+
+def _min_us(f: Callable[[], object], n: int, repeats: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            f()
+        best = min(best, time.perf_counter() - t0)
+    return best / n * 1e6
+
+
+def _busy_chunk(b: Backend, q_raw: str, dbsql_op: DbsqlOp) -> int:
+    """Iterations of _busy per chunk so that _PY_CHUNKS chunks cost, on one
+    thread, what dbsql's operation costs beyond the raw point query on a
+    connection of its own (cursor, execute, fetchone, close): dbsql's own
+    Python per operation, measured in this process before each repeat."""
+    conn = b.raw_connect(autocommit=True)
+    db = b.dbsql_open()
+    try:
+        raw = functools.partial(_point_work(q_raw), conn, 7)
+        op, close = dbsql_op(db)
+        try:
+            n = 2000
+            _min_us(raw, n, 1), _min_us(op, n, 1)  # warm-up
+            extra = max(0.0, _min_us(op, n) - _min_us(raw, n))
+        finally:
+            close()
+    finally:
+        db.close()
+        conn.close()
+    per_iter = _min_us(functools.partial(_busy, 1000), 200) / 1000
+    return round(extra / _PY_CHUNKS / per_iter)
+
+
+def _point_work_busy(q_raw: str, chunk: int) -> Work:
+    """_point_work with busy Python between the driver calls, while the
+    connection is held, where dbsql's own Python sits (argument conversion and
+    the Rows before the query, the row and its scan between the fetch and the
+    close, the close's bookkeeping and the return to the pool after it)."""
+
+    def work(c: Any, i: int) -> None:
+        _busy(chunk)
+        cur = c.cursor()
+        cur.execute(q_raw, (i,))
+        _busy(chunk)
+        cur.fetchone()
+        _busy(chunk)
+        cur.close()
+        _busy(chunk)
+
+    return work
+
+
+def _with_py_cost(
+    b: Backend,
+    q_raw: str,
+    dbsql_op: DbsqlOp,
+    make: Callable[[Work], Callable[[], tuple[OpFactory, Closer]]],
+) -> Callable[[], tuple[OpFactory, Closer]]:
+    """A diagnosis candidate: make(work) with the point query's work carrying
+    dbsql's Python per operation (_busy_chunk), calibrated before each repeat."""
+
+    def made() -> tuple[OpFactory, Closer]:
+        return make(_point_work_busy(q_raw, _busy_chunk(b, q_raw, dbsql_op)))()
+
+    return made
+
+
 def _point_queries(b: Backend) -> tuple[str, str, str]:
     t = b.people
     return (
@@ -609,12 +694,20 @@ def w3(b: Backend, p: Peers) -> list[Section]:
         pool.fill()
         return pool.get, pool.put, pool.close
 
+    def dbsql_query_row(db: dbsql.DB) -> tuple[Callable[[], object], Closer]:
+        return (lambda: db.query_row(q_db, 7).scan(int, str)), _noop
+
     sections = []
     work = _point_work(q_raw)
     for threads in (8, 32):
         cases = [
             Case(MINIMAL, _pooled_threaded(_adapters(b, p, size, True)[0][1], work)),
             Case(FAIR, _pooled_threaded(fair, work)),
+            # Diagnosis, not a candidate: Go's order carrying dbsql's Python.
+            Case(
+                f"{FAIR} {PY_COST}",
+                _with_py_cost(b, q_raw, dbsql_query_row, lambda w: _pooled_threaded(fair, w)),
+            ),
             Case(
                 "dbsql: db.query_row().scan()",
                 dbsql_db,
@@ -849,6 +942,25 @@ def w6(b: Backend, p: Peers) -> list[Section]:
 
         return factory, _noop
 
+    def raw_with(work: Work) -> Callable[[], tuple[OpFactory, Closer]]:
+        def make() -> tuple[OpFactory, Closer]:
+            def factory() -> tuple[Op, Closer]:
+                conn = b.raw_connect(autocommit=True)
+
+                def op() -> float:
+                    work(conn, next(ids))
+                    return -1.0
+
+                return op, conn.close
+
+            return factory, _noop
+
+        return make
+
+    def dbsql_stmt_op(db: dbsql.DB) -> tuple[Callable[[], object], Closer]:
+        stmt = db.prepare(q_db)
+        return (lambda: stmt.query_row(7).scan(int, str)), stmt.close
+
     def dbsql_stmt() -> tuple[OpFactory, Closer]:
         db = b.dbsql_open()
         db.set_max_idle_conns(threads)
@@ -896,10 +1008,15 @@ def w6(b: Backend, p: Peers) -> list[Section]:
         Case(name, _pooled_threaded(a, work))
         for name, a in _adapters(b, p, threads, autocommit=True)
     ]
-    # Diagnosis, not candidates: the same two with all 16 threads on one CPU.
+    # Diagnosis, not candidates: the same two with all 16 threads on one CPU,
+    # and a raw connection per thread carrying dbsql's Python per operation.
     cases += [
         Case(f"{ONE_CPU}raw, a connection per thread", _on_one_cpu(raw)),
         Case(f"{ONE_CPU}dbsql, one shared Stmt", _on_one_cpu(dbsql_stmt)),
+        Case(
+            f"raw, a connection per thread, {PY_COST}",
+            _with_py_cost(b, q_raw, dbsql_stmt_op, raw_with),
+        ),
     ]
     return [
         Section(

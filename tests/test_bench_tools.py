@@ -1,5 +1,6 @@
 """The benchmark tools that explain the misses of issue 5: the instruction counts
-(benchmarks/instructions.py) and W6's one-CPU rows (benchmarks/workloads.py).
+(benchmarks/instructions.py), W6's one-CPU rows and the W3/W6 rows carrying dbsql's
+Python per op as busy work (benchmarks/workloads.py).
 The measurements themselves run in ``make bench``; here, that the cases run and
 measure what they say."""
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks import instructions, workloads
+from benchmarks.wl_backends import open_backend
 
 
 @pytest.mark.parametrize("case", list(instructions.CASES))
@@ -66,3 +68,77 @@ def test_one_cpu_pins_each_worker_thread_only() -> None:
     close()
     assert seen == [{min(main_cpus)}]
     assert os.sched_getaffinity(0) == main_cpus  # the calling thread is left as it was
+
+
+def test_py_cost_rows_calibrate_and_spread_busy_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    # W3's and W6's "+ dbsql's Python per op" rows: the chunk is calibrated from
+    # dbsql's own operation against the raw query (both closed afterwards), and
+    # the work runs the raw point query with a chunk of busy Python before the
+    # cursor, before fetchone, before close and after close.
+    b = open_backend("sqlite")
+    try:
+        b.create_people()
+        q_raw = workloads._point_queries(b)[0]
+        q_db = workloads._point_queries(b)[1]
+        opened: list[Any] = []
+        closed: list[str] = []
+
+        def dbsql_op(db: Any) -> tuple[Any, Any]:
+            opened.append(db)
+            return (lambda: db.query_row(q_db, 7).scan(int, str)), (lambda: closed.append("op"))
+
+        chunk = workloads._busy_chunk(b, q_raw, dbsql_op)
+        assert isinstance(chunk, int) and chunk >= 0
+        assert closed == ["op"] and len(opened) == 1
+        with pytest.raises(Exception, match="database is closed"):
+            opened[0].ping()
+
+        calls: list[tuple[str, int]] = []
+        real_busy = workloads._busy
+
+        def busy(n: int) -> int:
+            calls.append(("busy", n))
+            return real_busy(n)
+
+        monkeypatch.setattr(workloads, "_busy", busy)
+        conn = b.raw_connect()
+        try:
+
+            class Spy:
+                def __init__(self, cur: Any) -> None:
+                    self._cur = cur
+
+                def execute(self, q: str, args: Any) -> None:
+                    calls.append(("execute", args[0]))
+                    self._cur.execute(q, args)
+
+                def fetchone(self) -> Any:
+                    row = self._cur.fetchone()
+                    calls.append(("fetchone", row[0]))
+                    return row
+
+                def close(self) -> None:
+                    calls.append(("close", 0))
+                    self._cur.close()
+
+            class SpyConn:
+                def cursor(self) -> Spy:
+                    calls.append(("cursor", 0))
+                    return Spy(conn.cursor())
+
+            workloads._point_work_busy(q_raw, 3)(SpyConn(), 7)
+        finally:
+            conn.close()
+        assert calls == [
+            ("busy", 3),
+            ("cursor", 0),
+            ("execute", 7),
+            ("busy", 3),
+            ("fetchone", 7),
+            ("busy", 3),
+            ("close", 0),
+            ("busy", 3),
+        ]
+        assert workloads._PY_CHUNKS == 4
+    finally:
+        b.close()
