@@ -371,47 +371,44 @@ PY_COST = "+ dbsql's Python per op as busy work between the driver calls"
 _PY_CHUNKS = 4  # before the cursor, before fetchone, before close, after close
 
 # What dbsql does on one thread, given an open DB: the operation and a closer.
-DbsqlOp = Callable[["dbsql.DB"], tuple[Callable[[], object], Closer]]
+DbsqlOp = Callable[[dbsql.DB], tuple[Callable[[], object], Closer]]
 
 
-def _busy(n: int) -> int:
+def _busy(n: int) -> None:
     """n iterations of pure Python: holds the GIL, releases nothing."""
     x = 0
     for i in range(n):
         x += i
-    return x
 
 
-def _min_us(f: Callable[[], object], n: int, repeats: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def _loop(f: Callable[[], object]) -> Run:
+    def run(n: int) -> None:
         for _ in range(n):
             f()
-        best = min(best, time.perf_counter() - t0)
-    return best / n * 1e6
+
+    return run
 
 
 def _busy_chunk(b: Backend, q_raw: str, dbsql_op: DbsqlOp) -> int:
     """Iterations of _busy per chunk so that _PY_CHUNKS chunks cost, on one
     thread, what dbsql's operation costs beyond the raw point query on a
     connection of its own (cursor, execute, fetchone, close): dbsql's own
-    Python per operation, measured in this process before each repeat."""
+    Python per operation, measured in this process before each repeat (the
+    best of 6 time_runs of each; the first doubles as the warm-up)."""
     conn = b.raw_connect(autocommit=True)
     db = b.dbsql_open()
     try:
-        raw = functools.partial(_point_work(q_raw), conn, 7)
+        raw = _loop(functools.partial(_point_work(q_raw), conn, 7))
         op, close = dbsql_op(db)
         try:
-            n = 2000
-            _min_us(raw, n, 1), _min_us(op, n, 1)  # warm-up
-            extra = max(0.0, _min_us(op, n) - _min_us(raw, n))
+            t_dbsql, t_raw = (min(time_run(r, 2000) for _ in range(6)) for r in (_loop(op), raw))
+            extra = max(0.0, t_dbsql - t_raw)
         finally:
             close()
     finally:
         db.close()
         conn.close()
-    per_iter = _min_us(functools.partial(_busy, 1000), 200) / 1000
+    per_iter = min(time_run(_busy, 200_000) for _ in range(5))
     return round(extra / _PY_CHUNKS / per_iter)
 
 

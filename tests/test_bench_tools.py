@@ -78,8 +78,7 @@ def test_py_cost_rows_calibrate_and_spread_busy_work(monkeypatch: pytest.MonkeyP
     b = open_backend("sqlite")
     try:
         b.create_people()
-        q_raw = workloads._point_queries(b)[0]
-        q_db = workloads._point_queries(b)[1]
+        q_raw, q_db, _ = workloads._point_queries(b)
         opened: list[Any] = []
         closed: list[str] = []
 
@@ -96,9 +95,9 @@ def test_py_cost_rows_calibrate_and_spread_busy_work(monkeypatch: pytest.MonkeyP
         calls: list[tuple[str, int]] = []
         real_busy = workloads._busy
 
-        def busy(n: int) -> int:
+        def busy(n: int) -> None:
             calls.append(("busy", n))
-            return real_busy(n)
+            real_busy(n)
 
         monkeypatch.setattr(workloads, "_busy", busy)
         conn = b.raw_connect()
