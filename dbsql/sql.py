@@ -3256,11 +3256,13 @@ class Stmt:
                 raise StmtClosedError()
             return dc, release_conn, cgds
 
-        self._remove_closed_stmt_locked()
-        self._mu.release()
-
         db = self._db
         assert db is not None
+        # (Nothing closed since the last sweep, the usual case: no call.)
+        if db._num_closed != self._last_num_closed:
+            self._remove_closed_stmt_locked()
+        self._mu.release()
+
         dc = db._conn(ctx, strategy)
 
         with self._mu:
@@ -3317,13 +3319,17 @@ class Stmt:
         rows = Rows(dc, _noop_release, rowsi)
         # add_dep must be added before init_context_close or it could
         # attempt to remove_dep before it has been added.
-        db._add_dep(self, rows)
+        with db._mu:  # (db._add_dep, written out: every Stmt query's path)
+            db._add_dep_locked(self, rows)
 
         # release_conn must be set before init_context_close or it could
         # release the connection before it is set.
         def release(err: BaseException | None) -> None:
             release_conn(err)
-            db._remove_dep(self, rows)
+            with db._mu:  # (db._remove_dep, written out)
+                fn = db._remove_dep_locked(self, rows)
+            if fn is not _noop:
+                fn()
 
         rows._release_conn = release
         cg = self._cg
@@ -3349,7 +3355,12 @@ class Stmt:
     def query_row(self, *args: Any) -> Row:
         """Execute a prepared query statement expected to return at most one row
         (background context)."""
-        return self.query_row_context(_BACKGROUND, *args)
+        # (query_row_context, written out: W6's path.)
+        try:
+            rows = self.query_context(_BACKGROUND, *args)
+        except Exception as e:
+            return Row(None, e)
+        return Row(rows, None)
 
     def close(self) -> None:
         """Close the statement."""

@@ -995,12 +995,14 @@ class SQLiteConn:
     ) -> SQLiteRows:
         if self._closed:
             raise driver.BadConnError()
-        err = ctx.err()
-        if err is not None:
-            raise err
         p = _parse(query)
-        if p.plain and ctx.done() is _NEVER:
-            return self._query_plain(ctx, p, args)
+        if ctx.done() is _NEVER:  # (a context that cannot end has no error)
+            if p.plain:
+                return self._query_plain(ctx, p, args)
+        else:
+            err = ctx.err()
+            if err is not None:
+                raise err
         return self._query(ctx, p, args)
 
     def _exec(self, ctx: Context, p: _Parsed, args: Sequence[driver.NamedValue]) -> SQLiteResult:
@@ -1300,11 +1302,12 @@ class SQLiteStmt:
         return self._check(ctx)._exec(ctx, self._p, args)
 
     def query_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> SQLiteRows:
-        conn = self._check(ctx)
         p = self._p
-        if p.plain and ctx.done() is _NEVER:
+        conn = self._conn
+        if p.plain and ctx.done() is _NEVER and not self._closed and not conn._closed:
+            # (_check's checks, passed: a context that cannot end has no error.)
             return conn._query_plain(ctx, p, args)
-        return conn._query(ctx, p, args)
+        return self._check(ctx)._query(ctx, p, args)
 
     def exec(self, args: Sequence[Any]) -> SQLiteResult:
         return self.exec_context(background(), _named(args))
