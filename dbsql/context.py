@@ -767,9 +767,15 @@ class _AfterFuncCtx(_CancelCtx):
             _executor.submit(f)
 
     def _stop(self) -> bool:
-        stopped = self._take_once() is not None
+        with self._mu:  # (_take_once, written out)
+            stopped = not self._once
+            self._once = True
+            self._f = None
         if stopped:
-            self._cancel(True, Canceled(), None)
+            # Go cancels a here (a.cancel(true, Canceled, nil)), which only
+            # detaches it from its parent: nothing derives from a and nobody can
+            # reach its Done or Err, so detaching it is all there is to do.
+            _remove_child(self._parent, self)
         return stopped
 
 
