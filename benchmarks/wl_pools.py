@@ -8,6 +8,8 @@
   pool with dbsql's semantics in W3;
 * :class:`GoStepsPool`: only the lock round trips Go's checkout and return do
   (no checks, no logic), the floor for W2 under Go's semantics;
+* :class:`GoStmtSteps`: only the lock round trips of a shared Stmt's point
+  query, around a raw query, the floor for W6 under Go's semantics;
 * the peers a user would pick instead of dbsql, loaded only when a workload asks
   for them: SQLAlchemy 2 (:func:`load_sqlalchemy`), DBUtils (:func:`load_dbutils`)
   and psycopg_pool (:func:`load_psycopg_pool`). A peer that is not installed
@@ -31,6 +33,7 @@ from typing import Any
 __all__ = [
     "FairMinimalPool",
     "GoStepsPool",
+    "GoStmtSteps",
     "MinimalPool",
     "NotInstalled",
     "load_dbutils",
@@ -227,6 +230,89 @@ class GoStepsPool:
             free, self._free = self._free, []
         for dc in free:
             dc.conn.close()
+
+
+class _GoStmtConn:
+    """GoStmtSteps on one connection: its driver connection's and driver
+    statement's locks, around a raw cursor."""
+
+    __slots__ = ("steps", "cur", "dc", "ds")
+
+    def __init__(self, steps: GoStmtSteps, cur: Any) -> None:
+        self.steps = steps
+        self.cur = cur
+        self.dc = threading.Lock()
+        self.ds = threading.Lock()
+
+    def query_row(self, q: str, arg: object) -> object:
+        s = self.steps
+        dc = self.dc
+        with s.closemu:
+            pass  # the Stmt's closemu read lock (Go's QueryContext)
+        with s.mu:
+            pass  # connStmt
+        with s.db_mu:
+            pass  # db.conn: take the idle connection
+        with dc:
+            pass  # the session-reset check
+        with s.mu:
+            pass  # the connection's driver statement
+        with self.ds:
+            self.cur.execute(q, (arg,))  # rowsiFromStatement
+        rows = _GoRows()
+        with s.db_mu:
+            pass  # addDep(s, rows)
+        with s.closemu:
+            pass  # closemu read unlock
+        with dc:
+            row = self.cur.fetchone()  # Row.Scan's Next
+        with dc:
+            pass  # the driver Rows' close
+        rows.closed = True
+        with dc:
+            pass  # the validity check (putConn)
+        with s.db_mu:
+            pass  # putConn: back to the idle list
+        with s.db_mu:
+            pass  # removeDep(s, rows)
+        return row
+
+
+class _GoRows:
+    """The Rows a Stmt query allocates, reduced to its closemu and a flag."""
+
+    __slots__ = ("closemu", "closed")
+
+    def __init__(self) -> None:
+        self.closemu = threading.Lock()
+        self.closed = False
+
+
+class GoStmtSteps:
+    """Only the synchronization dbsql's (and Go's) shared Stmt does for a point
+    query (``stmt.query_row(id).scan(...)``), in straight-line code around the
+    raw driver's execute and fetchone, nothing checked or converted: the floor
+    for W6 under Go's semantics.
+
+    Shared, as one DB and one Stmt share them: db.mu, the Stmt's mu and its
+    closemu's mutex. Per connection (:meth:`conn`): the driver connection's and
+    the driver statement's locks. Thirteen lock round trips a query, in Go's
+    order: closemu, s.mu (connStmt), db.mu (take a connection), dc (session
+    reset), s.mu (its statement), ds around the execute, db.mu (addDep),
+    closemu (read unlock), dc around the fetch, dc (the driver Rows' close), dc
+    (validity), db.mu (putConn), db.mu (removeDep); and the Rows with their
+    closemu's lock. Rows that only their Row can reach skip their own closemu,
+    as dbsql's do.
+    """
+
+    def __init__(self) -> None:
+        self.db_mu = threading.Lock()
+        self.mu = threading.Lock()
+        self.closemu = threading.Lock()
+
+    def conn(self, cur: Any) -> _GoStmtConn:
+        """The steps on a connection of the calling thread's, through cursor cur."""
+        return _GoStmtConn(self, cur)
 
 
 class SQLAlchemy:

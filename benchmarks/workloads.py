@@ -35,7 +35,10 @@ W6  Go's BenchmarkManyConcurrentQueries shape: a prepared point query from 16
     threads; dbsql shares one ``db.prepare(...)`` Stmt (max idle 16); the raw
     limit gives each thread a dedicated connection. Two diagnosis rows run the
     raw driver and dbsql again with all 16 threads on one CPU: what is left
-    when the GIL is not handed from one CPU to the other.
+    when the GIL is not handed from one CPU to the other. A floor row runs the
+    raw connection per thread with only the lock round trips of the shared
+    Stmt's query (wl_pools.GoStmtSteps): what any pool with Go's semantics
+    costs at the least.
 
 Candidates beside dbsql: the raw driver (sqlite3 / psycopg 3, which dbsql's
 drivers wrap); the minimal pool (a deque of raw connections under a Lock, with a
@@ -98,6 +101,7 @@ from benchmarks.wl_pools import (
     DBUtils,
     FairMinimalPool,
     GoStepsPool,
+    GoStmtSteps,
     MinimalPool,
     NotInstalled,
     PsycopgPool,
@@ -368,6 +372,8 @@ def _on_one_cpu(
 # ---- dbsql's Python per operation, as busy work (W3 and W6 diagnosis rows) ----
 
 PY_COST = "+ dbsql's Python per op as busy work between the driver calls"
+# W6's floor row: benchmarks/wl_pools.py, GoStmtSteps.
+GO_STMT_STEPS = "+ Go's steps alone: a shared Stmt query's 13 lock round trips and its Rows"
 _PY_CHUNKS = 4  # before the cursor, before fetchone, before close, after close
 
 # What dbsql does on one thread, given an open DB: the operation and a closer.
@@ -1005,8 +1011,24 @@ def w6(b: Backend, p: Peers) -> list[Section]:
         Case(name, _pooled_threaded(a, work))
         for name, a in _adapters(b, p, threads, autocommit=True)
     ]
+
     # Diagnosis, not candidates: the same two with all 16 threads on one CPU,
     # and a raw connection per thread carrying dbsql's Python per operation.
+    def go_steps() -> tuple[OpFactory, Closer]:
+        steps = GoStmtSteps()
+
+        def factory() -> tuple[Op, Closer]:
+            conn = b.raw_connect()
+            held = steps.conn(conn.cursor())
+
+            def op() -> float:
+                held.query_row(q_raw, next(ids))
+                return -1.0
+
+            return op, conn.close
+
+        return factory, _noop
+
     cases += [
         Case(f"{ONE_CPU}raw, a connection per thread", _on_one_cpu(raw)),
         Case(f"{ONE_CPU}dbsql, one shared Stmt", _on_one_cpu(dbsql_stmt)),
@@ -1014,6 +1036,7 @@ def w6(b: Backend, p: Peers) -> list[Section]:
             f"raw, a connection per thread, {PY_COST}",
             _with_py_cost(b, q_raw, dbsql_stmt_op, raw_with),
         ),
+        Case(f"raw, a connection per thread, {GO_STMT_STEPS}", go_steps),
     ]
     return [
         Section(

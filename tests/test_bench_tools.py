@@ -141,3 +141,61 @@ def test_py_cost_rows_calibrate_and_spread_busy_work(monkeypatch: pytest.MonkeyP
         assert workloads._PY_CHUNKS == 4
     finally:
         b.close()
+
+
+def test_go_stmt_steps_take_go_locks_around_the_raw_query() -> None:
+    # W6's floor row: the raw point query with the 13 lock round trips of a
+    # shared Stmt's query_row in Go's order (shared db.mu, s.mu, closemu; the
+    # connection's dc and ds), the execute under ds and the fetch under dc.
+    from benchmarks.wl_pools import GoStmtSteps
+
+    calls: list[str] = []
+
+    class Spy:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __enter__(self) -> None:
+            calls.append(self.name)
+
+        def __exit__(self, *exc: object) -> None:
+            calls.append("/" + self.name)
+
+    b = open_backend("sqlite")
+    try:
+        b.create_people()
+        q_raw, _, _ = workloads._point_queries(b)
+        conn = b.raw_connect()
+        try:
+
+            class Cur:
+                def __init__(self, cur: Any) -> None:
+                    self._cur = cur
+
+                def execute(self, q: str, args: Any) -> None:
+                    calls.append(f"execute {args[0]}")
+                    self._cur.execute(q, args)
+
+                def fetchone(self) -> Any:
+                    calls.append("fetchone")
+                    return self._cur.fetchone()
+
+            steps = GoStmtSteps()
+            held = steps.conn(Cur(conn.cursor()))
+            assert held.query_row(q_raw, 7) == (7, "name-7")  # a real query
+            calls.clear()
+            steps.db_mu, steps.mu, steps.closemu = Spy("db"), Spy("s"), Spy("closemu")  # type: ignore[assignment]
+            held.dc, held.ds = Spy("dc"), Spy("ds")  # type: ignore[assignment]
+            held.query_row(q_raw, 8)
+        finally:
+            conn.close()
+    finally:
+        b.close()
+    # fmt: off
+    assert calls == [
+        "closemu", "/closemu", "s", "/s", "db", "/db", "dc", "/dc", "s", "/s",
+        "ds", "execute 8", "/ds", "db", "/db", "closemu", "/closemu",
+        "dc", "fetchone", "/dc", "dc", "/dc", "dc", "/dc", "db", "/db", "db", "/db",
+    ]
+    # fmt: on
+    assert sum(1 for c in calls if c in ("closemu", "s", "db", "dc", "ds")) == 13
