@@ -1514,7 +1514,7 @@ class DB:
         # connection lifetime, which could expire exactly after this point anyway.
         conn = req.conn
         if strategy == _CACHED_OR_NEW_CONN and req.err is None and conn is not None:
-            if conn._expired(lifetime):
+            if lifetime > 0 and conn._expired(lifetime):
                 with self._mu:
                     self._max_lifetime_closed += 1
                 conn._close_quiet()
@@ -2476,9 +2476,15 @@ class _ConnRequestSet:
         # (random.random, one C call: randrange is three Python frames, and this
         # runs under db._mu on every contended hand-off; the bias for a set of
         # fewer than 2**40 requests is below 2**-13 of a request's share.)
-        pick = int(_random() * len(self._s))
-        e = self._s[pick]
-        self._delete_index(pick)
+        s = self._s
+        pick = int(_random() * len(s))
+        e = s[pick]
+        # (_delete_index, written out.)
+        e.idx = -1
+        last = s.pop()
+        if pick < len(s):
+            last.idx = pick
+            s[pick] = last
         return e
 
 
