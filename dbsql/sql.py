@@ -15,7 +15,6 @@ import decimal
 import enum
 import logging
 import os
-from random import random as _random
 import struct
 import threading
 import time
@@ -24,6 +23,7 @@ import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from random import random as _random
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, get_args, runtime_checkable
 
 import attrs
@@ -1873,6 +1873,12 @@ class DB:
                 if type(query) is not str:
                     _check_query(query)
                 dc = self._conn(_BACKGROUND, _CACHED_OR_NEW_CONN)
+                queryer_row = dc._queryer_row
+                if queryer_row is not None:
+                    row = self._query_row_dc(dc, queryer_row, query, args)
+                    if row is not None:
+                        return row
+                    # (The driver skipped it: Rows, on the same connection.)
                 rows = self._query_dc(_BACKGROUND, None, dc, dc._release_conn, query, args)
             except driver.BadConnError:
                 rows = self._retry(
@@ -1881,6 +1887,27 @@ class DB:
         except Exception as e:
             return Row(None, e)
         return Row(rows, None)
+
+    def _query_row_dc(
+        self,
+        dc: _DriverConn,
+        queryer_row: Callable[[Context, str, list[driver.NamedValue]], tuple[Any, ...] | None],
+        query: str,
+        args: Sequence[Any],
+    ) -> Row | None:
+        """Beyond Go: query_row's query through the driver's QueryerRowContext, which
+        reads the first row and closes its rows in one call. The Row keeps dc until
+        it is scanned, as a Row keeps its Rows. None if the driver skipped it."""
+        try:
+            with dc._lock:
+                nvdargs = _driver_args_conn_locked(dc._ci, None, args)
+                values = queryer_row(_BACKGROUND, query, nvdargs)
+        except driver.SkipError:
+            return None
+        except BaseException as e:
+            dc._release_conn(e)
+            raise
+        return _HeldRow(dc, values)
 
     def begin_tx(self, ctx: Context, opts: TxOptions | None = None) -> Tx:
         """Start a transaction.
@@ -2136,6 +2163,7 @@ class _DriverConn:
         "_execer",
         "_queryer_ctx",
         "_queryer",
+        "_queryer_row",
         "_resetter",
         "_validator",
         "_fork_gen",
@@ -2166,6 +2194,12 @@ class _DriverConn:
         self._execer = getattr(ci, "exec", None)
         self._queryer_ctx = getattr(ci, "query_context", None)
         self._queryer = getattr(ci, "query", None)
+        # (driver.QueryerRowContext, beyond Go: both of its methods, or neither.)
+        self._queryer_row = (
+            getattr(ci, "query_row_context", None)
+            if callable(getattr(ci, "query_row_columns", None))
+            else None
+        )
         self._resetter = getattr(ci, "reset_session", None)
         self._validator = getattr(ci, "is_valid", None)
 
@@ -3902,11 +3936,7 @@ class Rows:
             pass
 
     def _scan_error(self, i: int, err: BaseException) -> ScanError:
-        try:
-            name = self._rowsi.columns()[i]
-        except Exception:
-            name = ""
-        return ScanError(f'sql: Scan error on column index {i}, name "{name}": {err}')
+        return _scan_error_named(self._rowsi.columns, i, err)
 
     def _closemu_runlock_if_held_by_scan(self) -> None:
         """Release any closemu read lock held open by a previous call to scan with
@@ -4035,11 +4065,24 @@ def _rows_caps_of(rowsi: object) -> bool:
 _rows_caps: dict[type, bool] = {}
 
 
+def _scan_error_named(
+    columns: Callable[[], Sequence[str]], i: int, err: BaseException
+) -> ScanError:
+    """Go's scan error for column i, named by columns() (no name if that fails)."""
+    try:
+        name = columns()[i]
+    except Exception:
+        name = ""
+    return ScanError(f'sql: Scan error on column index {i}, name "{name}": {err}')
+
+
 def _scan_count_error(columns: int, dest: int) -> Error:
     return Error(f"sql: expected {columns} destination arguments in Scan, not {dest}")
 
 
-def _convert_row(rows: Rows, lastcols: Sequence[Any], dest: Sequence[Any]) -> tuple[Any, ...]:
+def _convert_row(
+    rows: Rows | _HeldRow, lastcols: Sequence[Any], dest: Sequence[Any]
+) -> tuple[Any, ...]:
     """Rows.scan's conversion of the current row's columns to dest (as many);
     a failure raises the ScanError naming the column."""
     # Every column already of its destination's type (identity conversions):
@@ -4226,6 +4269,60 @@ class Row:
         return self._err
 
 
+class _HeldRow(Row):
+    """Beyond Go: the Row of a query the driver read in one call
+    (driver.QueryerRowContext). It holds the first row's values (None: no row) and,
+    until it is scanned, the connection, as a Row holds its Rows: the pool counts
+    it in use, and a Row never scanned keeps it (with the ResourceWarning of an
+    unclosed Rows)."""
+
+    __slots__ = ("_dc", "_values", "_leak")
+
+    def __init__(self, dc: _DriverConn, values: tuple[Any, ...] | None) -> None:
+        self._err = None
+        self._rows = None
+        self._dc: _DriverConn | None = dc
+        self._values = values
+        leaks = dc._db._leaks
+        self._leak: _Held | None = leaks.track(self, "Row") if leaks is not None else None
+
+    def __del__(self) -> None:
+        if getattr(self, "_dc", None) is not None:
+            _warn_unclosed(self, self._leak, "Row (never scanned)")
+
+    def scan(self, *dest: Any) -> tuple[Any, ...]:
+        """As Row.scan: the row's values converted to dest, NoRowsError if there was
+        no row; the connection goes back to the pool in any case."""
+        dc = self._dc
+        if dc is None:
+            raise NoRowsError()  # (scanned before: its Rows would be closed)
+        values = self._values
+        try:
+            if RawBytes in dest:
+                raise Error("sql: RawBytes isn't allowed on Row.Scan")
+            if values is None:
+                raise NoRowsError()
+            if len(dest) != len(values):
+                raise _scan_count_error(len(values), len(dest))
+            return _convert_row(self, values, dest)
+        finally:
+            # (Rows.close: the connection back to the pool.)
+            self._dc = None
+            self._values = None
+            if self._leak is not None:
+                self._leak.done = True
+            dc._release_conn(None)
+
+    # What _convert_row asks of the Rows it converts for.
+    def _scan_error(self, i: int, err: BaseException) -> ScanError:
+        dc = self._dc
+        assert dc is not None  # (called during scan, before the release)
+        return _scan_error_named(dc._ci.query_row_columns, i, err)
+
+    def _cursor_rows(self, src: driver.Rows) -> Rows:
+        raise Error("sql: a cursor column in a row read in one call (driver.QueryerRowContext)")
+
+
 @runtime_checkable
 class Result(Protocol):
     """A Result summarizes an executed SQL command."""
@@ -4269,7 +4366,7 @@ _leak_log = logging.getLogger("dbsql.leak")
 
 
 class _Held:
-    """A Conn, Tx or Rows being watched by a _LeakTracker."""
+    """A Conn, Tx, Rows or held Row being watched by a _LeakTracker."""
 
     __slots__ = ("kind", "created_at", "stack", "done", "reported")
 
@@ -4292,8 +4389,8 @@ class _LeakTracker:
         self._stopped = False
         threading.Thread(target=self._run, name="dbsql-leaks", daemon=True).start()
 
-    def track(self, obj: object) -> _Held:
-        h = _Held(type(obj).__name__, "".join(traceback.format_stack(limit=16)[:-2]))
+    def track(self, obj: object, kind: str = "") -> _Held:
+        h = _Held(kind or type(obj).__name__, "".join(traceback.format_stack(limit=16)[:-2]))
         with self._cond:
             self._held.append(h)
         return h
@@ -4336,8 +4433,9 @@ class _LeakTracker:
                     )
 
 
-def _warn_unclosed(obj: object, held: _Held | None) -> None:
-    """ResourceWarning for a Conn, Tx, Stmt or Rows collected without close.
+def _warn_unclosed(obj: object, held: _Held | None, kind: str = "") -> None:
+    """ResourceWarning for a Conn, Tx, Stmt or Rows collected without close (or a
+    Row read in one call, collected without scan: kind names it).
 
     The stack that created it is in the message when leak detection was on;
     otherwise run with ``python -X tracemalloc`` for the allocation traceback.
@@ -4349,7 +4447,7 @@ def _warn_unclosed(obj: object, held: _Held | None) -> None:
             else " (run with -X tracemalloc, or DB.set_leak_threshold, to see where it was opened)"
         )
         warnings.warn(
-            f"dbsql: unclosed {type(obj).__name__} {obj!r}{where}",
+            f"dbsql: unclosed {kind or type(obj).__name__} {obj!r}{where}",
             ResourceWarning,
             stacklevel=2,
             source=obj,

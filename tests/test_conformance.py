@@ -102,7 +102,9 @@ class _StatementsOnlyConn:
     """A driver Conn with neither QueryerContext nor ExecerContext: dbsql then
     runs every query through a prepared statement (Go's fallback)."""
 
-    _HIDDEN = frozenset({"query_context", "exec_context", "query", "exec"})
+    _HIDDEN = frozenset(
+        {"query_context", "exec_context", "query", "exec", "query_row_context", "query_row_columns"}
+    )
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner

@@ -9,10 +9,17 @@
    the row's values are exactly of those types, the row tuple is returned as is;
    anything else (other types, Refs, Scanner instances) goes through the
    per-column conversion.
+3. ``DB.query_row`` on a driver Conn implementing ``driver.QueryerRowContext``
+   (the embedded sqlite3 driver does): the driver reads the first row and closes
+   its rows in one call, and the Row holds the values and the connection until it
+   is scanned, as a Row holds its Rows. The ``test_sqlite3_row_scan_*`` tests
+   above run through it (values, conversions, errors and their column names, no
+   rows, a second scan); section 3 checks what is its own.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import threading
 import time
@@ -752,3 +759,137 @@ def test_closing_mutex_lock_unlock_waits_for_reader_and_writer() -> None:
         # Free again afterwards: a writer gets it at once.
         m.lock()
         m.unlock()
+
+
+# --- 3. DB.query_row through driver.QueryerRowContext ---------------------------
+
+
+def test_sqlite3_conn_implements_queryer_row(mem: dbsql.DB) -> None:
+    def check(dc: Any) -> None:
+        assert isinstance(dc, driver.QueryerRowContext)
+
+    with mem.conn() as c:
+        c.raw(check)
+    assert type(mem.query_row("SELECT 1")) is sql._HeldRow
+
+
+def test_held_row_keeps_the_connection_until_scanned(mem: dbsql.DB) -> None:
+    # Go's Row keeps its Rows, and so the connection, until Scan.
+    mem.set_max_open_conns(1)
+    row = mem.query_row("SELECT 1, 'a'")
+    st = mem.stats()
+    assert (st.in_use, st.idle) == (1, 0), st
+    ctx, cancel = context.with_timeout(context.background(), 0.05)
+    try:
+        with pytest.raises(context.DeadlineExceeded, match="max open 1, 1 in use"):
+            mem.conn(ctx)
+    finally:
+        cancel()
+    assert row.scan(int, str) == (1, "a")
+    assert_released(mem)
+    with mem.conn():
+        pass
+
+
+def test_held_row_releases_on_every_scan_outcome(mem: dbsql.DB) -> None:
+    outcomes: list[type[BaseException] | None] = []
+    for q, dest in [
+        ("SELECT 1", (int,)),
+        ("SELECT 1 WHERE 0", (int,)),  # NoRowsError
+        ("SELECT 'x' AS s", (int,)),  # ScanError
+        ("SELECT 1, 2", (int,)),  # the destination count
+        ("SELECT x'01'", (dbsql.RawBytes,)),  # RawBytes on Row.scan
+    ]:
+        row = mem.query_row(q)
+        assert type(row) is sql._HeldRow, q
+        try:
+            row.scan(*dest)
+            outcomes.append(None)
+        except dbsql.Error as e:
+            outcomes.append(type(e))
+        assert_released(mem)
+        with pytest.raises(dbsql.NoRowsError):  # Go: the rows are closed by now
+            row.scan(*dest)
+        assert_released(mem)
+    assert outcomes == [None, dbsql.NoRowsError, dbsql.ScanError, dbsql.Error, dbsql.Error]
+
+
+def test_held_row_declared_types_converted(mem: dbsql.DB) -> None:
+    # The driver's conversions of declared time and bool columns, as for Rows.
+    mem.exec("CREATE TABLE t (ts TIMESTAMP, ok BOOLEAN, n INTEGER)")
+    mem.exec("INSERT INTO t VALUES ('2024-05-06 07:08:09', 1, NULL)")
+    q = "SELECT ts, ok, n FROM t"
+    assert type(mem.query_row(q)) is sql._HeldRow
+    got = mem.query_row(q).scan(object, object, object)
+    with mem.query(q) as rows:
+        want = list(rows)
+    assert [got] == want
+    assert got[0] == datetime.datetime(2024, 5, 6, 7, 8, 9) and got[1] is True
+
+
+def test_held_row_skipped_by_the_driver_uses_rows(mem: dbsql.DB) -> None:
+    # A query off the driver's plain path (here two statements, the first a
+    # schema change) is skipped by query_row_context: Rows, on the same connection.
+    row = mem.query_row("CREATE TEMP TABLE tt (a); SELECT 5")
+    assert type(row) is dbsql.Row
+    assert row.scan(int) == (5,)
+    assert_released(mem)
+    assert mem.stats().open_connections == 1
+
+
+def test_held_row_query_error_is_deferred(mem: dbsql.DB) -> None:
+    row = mem.query_row("SELECT x FROM missing")
+    assert type(row) is dbsql.Row
+    assert "no such table" in str(row.err())
+    assert_released(mem)
+
+
+def test_held_row_bad_conn_is_retried(mem: dbsql.DB) -> None:
+    # driver.BadConnError from query_row_context: the connection is dropped and
+    # the query retried on another, as for query_context (Go's retry).
+    mem.query_row("SELECT 1").scan(int)
+    (dc,) = mem._free_conn
+    calls: list[str] = []
+
+    def bad(ctx: Context, query: str, args: Sequence[driver.NamedValue]) -> None:
+        calls.append(query)
+        raise driver.BadConnError()
+
+    dc._queryer_row = bad
+    assert mem.query_row("SELECT 2").scan(int) == (2,)
+    assert calls == ["SELECT 2"]
+    assert dc._closed
+    assert_released(mem)
+
+
+def test_held_row_arguments_checked_by_the_driver(mem: dbsql.DB) -> None:
+    # The arguments go through the driver's NamedValueChecker, as for Rows.
+    got = mem.query_row("SELECT ?, ?, ?", True, b"\x01", None).scan(int, bytes, int | None)
+    assert got == (1, b"\x01", None)
+    row = mem.query_row("SELECT ?", object())
+    assert type(row) is dbsql.Row  # the conversion failed before the driver call
+    with pytest.raises(dbsql.ConversionError, match="converting argument"):
+        row.scan(int)
+    assert_released(mem)
+
+
+def test_held_row_never_scanned_warns_and_keeps_the_connection() -> None:
+    import gc
+    import warnings
+
+    db = dbsql.open("sqlite3", ":memory:")
+    try:
+        db.set_leak_threshold(60)
+        gc.collect()  # (nothing of an earlier test's in the count)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            db.query_row("SELECT 1")
+            gc.collect()
+        msgs = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+        assert len(msgs) == 1, msgs
+        assert msgs[0].startswith("dbsql: unclosed Row (never scanned)"), msgs[0]
+        assert "test_held_row_never_scanned_warns_and_keeps_the_connection" in msgs[0]
+        # As in Go (and for an unclosed Rows), the connection stays checked out.
+        assert db.stats().in_use == 1
+    finally:
+        db.close()

@@ -64,6 +64,7 @@ __all__ = [
     "Pinger",
     "Queryer",
     "QueryerContext",
+    "QueryerRowContext",
     "RemoveArgumentError",
     "ResetSessioner",
     "Result",
@@ -233,6 +234,35 @@ class QueryerContext(Protocol):
     """
 
     def query_context(self, ctx: Context, query: str, args: Sequence[NamedValue]) -> Rows: ...
+
+
+@runtime_checkable
+class QueryerRowContext(Protocol):
+    """Beyond Go (dbsql only): an optional interface a Conn may implement beside
+    :class:`QueryerContext`, for ``DB.query_row``, whose usual query is read for
+    its first row only.
+
+    ``query_row_context`` runs the query as ``query_context`` would, reads the
+    first row of its first result set (a tuple in column order holding the values
+    ``Rows.next`` would have written, or None when there is no row) and closes
+    what it opened, all before it returns; errors are raised as ``query_context``,
+    ``Rows.next`` or ``Rows.close`` would raise them. A row holds no cursor values
+    (:class:`Rows`): those would be closed with the rows. It may raise
+    :class:`SkipError`, and dbsql then runs the query through ``query_context``.
+    dbsql calls it with the connection's lock held and a context that can never
+    end, and keeps the connection checked out until the row is scanned, as it would
+    keep the Rows.
+
+    ``query_row_columns`` returns the names of the last such row's columns (what
+    ``Rows.columns`` would have returned); dbsql calls it only to name a column in
+    a scan error, before the connection's next use.
+    """
+
+    def query_row_context(
+        self, ctx: Context, query: str, args: Sequence[NamedValue]
+    ) -> tuple[Any, ...] | None: ...
+
+    def query_row_columns(self) -> list[str]: ...
 
 
 @runtime_checkable

@@ -916,6 +916,8 @@ class SQLiteConn:
         self._temp_objects = False  # a CREATE ran: reset_session looks for temp objects
         self._intr_cv = threading.Condition(threading.Lock())
         self._owned: SQLiteConnector | None = None  # Driver.open: close it with the conn
+        # The description of query_row_context's last query (query_row_columns).
+        self._row_desc: Any = None
 
     def __repr__(self) -> str:
         return f"<dbsql sqlite3 conn {self._c._cfg.display!r}{' closed' if self._closed else ''}>"
@@ -1038,11 +1040,44 @@ class SQLiteConn:
         rowid = cur.lastrowid
         return SQLiteResult(rowid if rowid is not None else 0, n)
 
+    def query_row_context(
+        self, ctx: Context, query: str, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.QueryerRowContext (beyond Go): query_context's first row, with the
+        cursor closed, in one call; a query off the plain path is skipped."""
+        if self._closed:
+            raise driver.BadConnError()
+        p = _parse(query)
+        if not p.plain or ctx.done() is not _NEVER:
+            raise driver.SkipError()
+        cur, cols = self._run_plain(p, args)
+        try:
+            row: tuple[Any, ...] | None = cur.fetchone()
+            desc = self._row_desc = cur.description
+        finally:
+            cur.close()
+        # (SQLiteRows' conversions of declared time and bool columns.)
+        if row is not None and cols is not None and cols.conv is not None:
+            if desc is not None and len(cols.types) == len(desc):
+                row = _convert_rows([row], cols.conv)[0]
+        return row
+
+    def query_row_columns(self) -> list[str]:
+        desc = self._row_desc
+        return [d[0] for d in desc] if desc is not None else []
+
     def _query_plain(
         self, ctx: Context, p: _Parsed, args: Sequence[driver.NamedValue]
     ) -> SQLiteRows:
         """_query (and _run) for a plain statement (see _Parsed.plain) under a context
         that cannot end: no watch, no schema bookkeeping."""
+        cur, cols = self._run_plain(p, args)
+        return SQLiteRows(self, cur, cols, ctx, None, [])
+
+    def _run_plain(
+        self, p: _Parsed, args: Sequence[driver.NamedValue]
+    ) -> tuple[_sqlite.Cursor, _Cols | None]:
+        """Execute a plain statement on a cursor of its own; its declared column types."""
         if args:
             if len(args) == 1 and p.n == 1 and not p.named and not args[0].name:
                 params: Any = (args[0].value,)
@@ -1067,7 +1102,7 @@ class SQLiteConn:
         if cols is None and p.view_sql is not None:
             # The query runs but its view does not: do not try again.
             c._cols.setdefault(p.sql, _NO_COLS)
-        return SQLiteRows(self, cur, cols, ctx, None, [])
+        return cur, cols
 
     def _query(self, ctx: Context, p: _Parsed, args: Sequence[driver.NamedValue]) -> SQLiteRows:
         w = None if ctx.done() is _NEVER else _Watch(self, ctx)

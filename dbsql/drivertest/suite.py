@@ -1036,3 +1036,81 @@ class DriverSuite:
         with self.db.query(query) as rows:
             assert list(rows) == want
         self.assert_no_leak()
+
+    # ------------------------------------------------------------------
+    # Beyond Go: the optional one-call row read (driver.QueryerRowContext),
+    # checked when the driver's Conn implements it.
+
+    def test_query_row_context_matches_query(self) -> None:
+        t = self.create_table("id INTEGER PRIMARY KEY, name VARCHAR(50)")
+        self.db.exec(self.q(f"INSERT INTO {t} (id, name) VALUES (?, ?)"), 1, "ann")
+        self.db.exec(self.q(f"INSERT INTO {t} (id, name) VALUES (?, ?)"), 2, "bob")
+        by_id = self.q(f"SELECT id, name FROM {t} WHERE id = ?")
+        cases: list[tuple[str, str, list[Any]]] = [
+            ("one row", by_id, [2]),
+            ("no row", by_id, [3]),
+            ("first of several", self.q(f"SELECT id, name FROM {t} ORDER BY id"), []),
+        ]
+        bg = context.background()
+        results: dict[str, Any] = {}
+
+        def read(dc: Any) -> None:
+            conn: Any = dc  # (for the Conn's other methods, whatever it implements)
+            if not isinstance(dc, driver.QueryerRowContext):
+                results["skip"] = type(dc).__name__
+                return
+            for name, query, args in cases:
+                nvs = [driver.NamedValue("", i + 1, v) for i, v in enumerate(args)]
+                try:
+                    got = dc.query_row_context(bg, query, nvs)
+                except driver.SkipError:
+                    results[name] = None  # dbsql then reads it through query_context
+                    continue
+                got_cols = dc.query_row_columns()
+                # What query_context (or a statement) and next give, on the same
+                # connection after it.
+                st = None
+                if isinstance(dc, driver.QueryerContext):
+                    rows = dc.query_context(bg, query, nvs)
+                else:
+                    st = conn.prepare(query)
+                    rows = st.query([nv.value for nv in nvs])
+                cols = rows.columns()
+                dest: list[Any] = [None] * len(cols)
+                try:
+                    rows.next(dest)
+                    want: tuple[Any, ...] | None = tuple(dest)
+                except EOFError:
+                    want = None
+                rows.close()
+                if st is not None:
+                    st.close()
+                results[name] = (got, want, got_cols, cols)
+            try:
+                dc.query_row_context(bg, "SELECT * FROM dbsql_kit_no_such_table_" + _RUN_ID, [])
+            except driver.SkipError:
+                pass
+            except Exception as e:
+                results["error"] = e
+
+        with self.db.conn() as c:
+            c.raw(read)
+        if "skip" in results:
+            pytest.skip(
+                f"the driver's Conn ({results['skip']}) has no query_row_context (optional)"
+            )
+        for name, _, _ in cases:
+            if results[name] is None:
+                continue
+            got, want, got_cols, cols = results[name]
+            assert got is None or type(got) is tuple, f"{name}: a tuple or None"
+            assert got == want, f"{name}: query_row_context's row is next's first"
+            if got is not None:
+                assert list(got_cols) == list(cols), f"{name}: query_row_columns is columns()"
+        assert "error" in results, "a failing query raises from query_row_context"
+        # Through dbsql: the same values, and the connection back once scanned.
+        assert self.db.query_row(by_id, 2).scan(int, str) == (2, "bob")
+        with pytest.raises(dbsql.NoRowsError):
+            self.db.query_row(by_id, 3).scan(int, str)
+        self.assert_no_leak()
+        self.assert_usable()
