@@ -1907,7 +1907,7 @@ class DB:
         except BaseException as e:
             dc._release_conn(e)
             raise
-        return _HeldRow(dc, values)
+        return _HeldRow(dc, values, dc._ci)
 
     def begin_tx(self, ctx: Context, opts: TxOptions | None = None) -> Tx:
         """Start a transaction.
@@ -2321,7 +2321,7 @@ class _DriverStmt:
     """Associates a driver.Stmt with the _DriverConn from which it came, so the
     _DriverConn's lock can be held during calls."""
 
-    __slots__ = ("_dc", "_lock", "si", "_closed", "_close_err", "_query_ctx")
+    __slots__ = ("_dc", "_lock", "si", "_closed", "_close_err", "_query_ctx", "_query_row")
 
     def __init__(self, dc: _DriverConn, si: driver.Stmt) -> None:
         self._dc = dc
@@ -2333,6 +2333,12 @@ class _DriverStmt:
         # ctxDriverStmtQuery, made once).
         self._query_ctx: Callable[[Context, Sequence[driver.NamedValue]], driver.Rows] | None = (
             getattr(si, "query_context", None)
+        )
+        # (driver.StmtQueryRowContext, beyond Go: both of its methods, or neither.)
+        self._query_row: Callable[[Context, list[driver.NamedValue]], Any] | None = (
+            getattr(si, "query_row_context", None)
+            if callable(getattr(si, "query_row_columns", None))
+            else None
         )
 
     def close(self) -> None:
@@ -3347,8 +3353,45 @@ class Stmt:
         finally:
             self._closemu.runlock()
 
-    def _query_attempt(self, db: DB, ctx: Context, args: Sequence[Any], strategy: int) -> Rows:
+    def _query_row(self, args: Sequence[Any]) -> Rows | _HeldRow:
+        """query_row's query_context (background context): the first attempt reads
+        the row in one driver call where the driver Stmt can (StmtQueryRowContext,
+        beyond Go), then as query_context."""
+        self._closemu.rlock()
+        try:
+            if self._sticky_err is not None:
+                raise self._sticky_err
+            db = self._db
+            assert db is not None
+            try:
+                return self._query_attempt(db, _BACKGROUND, args, _CACHED_OR_NEW_CONN, True)
+            except driver.BadConnError:
+                return db._retry(
+                    lambda strategy: self._query_attempt(db, _BACKGROUND, args, strategy), 1
+                )
+        finally:
+            self._closemu.runlock()
+
+    def _query_attempt(
+        self, db: DB, ctx: Context, args: Sequence[Any], strategy: int, one_row: bool = False
+    ) -> Rows:
         dc, release_conn, ds = self._conn_stmt(ctx, strategy)
+        # Beyond Go: the row of query_row read in one driver call, on a statement
+        # outside a transaction (a Tx's closemu waits for its rows, and only its
+        # context callback closes them). The Row keeps the connection until it is
+        # scanned; the driver statement is done with, so no dependency is noted.
+        query_row = ds._query_row if one_row and self._cg is None else None
+        if query_row is not None:
+            try:
+                with ds._lock:
+                    values = query_row(ctx, _driver_args_conn_locked(dc._ci, ds, args))
+            except driver.SkipError:
+                pass
+            except BaseException as e:
+                release_conn(e)
+                raise
+            else:
+                return _HeldRow(dc, values, ds.si)  # type: ignore[return-value]
         try:
             rowsi = _rowsi_from_statement(ctx, dc._ci, ds, args)
         except BaseException as e:
@@ -3397,10 +3440,12 @@ class Stmt:
         (background context)."""
         # (query_row_context, written out: W6's path.)
         try:
-            rows = self.query_context(_BACKGROUND, *args)
+            rows = self._query_row(args)
         except Exception as e:
             return Row(None, e)
-        return Row(rows, None)
+        if type(rows) is _HeldRow:
+            return rows
+        return Row(rows, None)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Close the statement."""
@@ -4276,13 +4321,14 @@ class _HeldRow(Row):
     it in use, and a Row never scanned keeps it (with the ResourceWarning of an
     unclosed Rows)."""
 
-    __slots__ = ("_dc", "_values", "_leak")
+    __slots__ = ("_dc", "_values", "_src", "_leak")
 
-    def __init__(self, dc: _DriverConn, values: tuple[Any, ...] | None) -> None:
+    def __init__(self, dc: _DriverConn, values: tuple[Any, ...] | None, src: Any) -> None:
         self._err = None
         self._rows = None
         self._dc: _DriverConn | None = dc
         self._values = values
+        self._src = src  # the driver Conn or Stmt that read it: its query_row_columns
         leaks = dc._db._leaks
         self._leak: _Held | None = leaks.track(self, "Row") if leaks is not None else None
 
@@ -4308,16 +4354,15 @@ class _HeldRow(Row):
         finally:
             # (Rows.close: the connection back to the pool.)
             self._dc = None
-            self._values = None
+            self._values = self._src = None
             if self._leak is not None:
                 self._leak.done = True
             dc._release_conn(None)
 
     # What _convert_row asks of the Rows it converts for.
     def _scan_error(self, i: int, err: BaseException) -> ScanError:
-        dc = self._dc
-        assert dc is not None  # (called during scan, before the release)
-        return _scan_error_named(dc._ci.query_row_columns, i, err)
+        # (Called during scan, before the release: the driver's last row still.)
+        return _scan_error_named(self._src.query_row_columns, i, err)
 
     def _cursor_rows(self, src: driver.Rows) -> Rows:
         raise Error("sql: a cursor column in a row read in one call (driver.QueryerRowContext)")

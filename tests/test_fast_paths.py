@@ -893,3 +893,45 @@ def test_held_row_never_scanned_warns_and_keeps_the_connection() -> None:
         assert db.stats().in_use == 1
     finally:
         db.close()
+
+
+def test_stmt_query_row_reads_in_one_call(mem: dbsql.DB) -> None:
+    mem.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    mem.exec("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    with mem.prepare("SELECT id, name FROM t WHERE id = ?") as st:
+        row = st.query_row(2)
+        assert type(row) is sql._HeldRow
+        assert mem.stats().in_use == 1  # kept until scanned, as Go's Row keeps its Rows
+        assert row.scan(int, str) == (2, "b")
+        assert_released(mem)
+        with pytest.raises(dbsql.NoRowsError):
+            st.query_row(3).scan(int, str)
+        assert_released(mem)
+        with pytest.raises(
+            dbsql.ScanError, match=r'^sql: Scan error on column index 1, name "name"'
+        ):
+            st.query_row(1).scan(int, int)
+        assert_released(mem)
+
+
+def test_stmt_closed_before_its_row_is_scanned(mem: dbsql.DB) -> None:
+    # The driver statement is closed once the connection is back (Go's deferral
+    # of an unused statement on a connection in use); the row is unaffected.
+    st = mem.prepare("SELECT 7")
+    row = st.query_row()
+    st.close()
+    assert row.scan(int) == (7,)
+    assert_released(mem)
+    assert mem.query_row("SELECT 8").scan(int) == (8,)
+
+
+def test_tx_stmt_query_row_keeps_rows(mem: dbsql.DB) -> None:
+    # In a transaction the row is read through Rows: commit cancels the Tx's
+    # context, which closes them (a held row would keep commit waiting).
+    tx = mem.begin()
+    row = tx.prepare("SELECT 1").query_row()
+    assert type(row) is dbsql.Row
+    tx.commit()  # (waits for the context callback to close the rows)
+    with pytest.raises(context.Canceled):  # Go: Scan returns context.Canceled
+        row.scan(int)
+    assert_released(mem)

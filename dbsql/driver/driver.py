@@ -65,6 +65,7 @@ __all__ = [
     "Queryer",
     "QueryerContext",
     "QueryerRowContext",
+    "StmtQueryRowContext",
     "RemoveArgumentError",
     "ResetSessioner",
     "Result",
@@ -260,6 +261,21 @@ class QueryerRowContext(Protocol):
 
     def query_row_context(
         self, ctx: Context, query: str, args: Sequence[NamedValue]
+    ) -> tuple[Any, ...] | None: ...
+
+    def query_row_columns(self) -> list[str]: ...
+
+
+@runtime_checkable
+class StmtQueryRowContext(Protocol):
+    """Beyond Go (dbsql only): :class:`QueryerRowContext` for a Stmt, which
+    ``Stmt.query_row`` uses as ``DB.query_row`` uses the Conn's (a statement of a
+    transaction excepted): ``query_row_context`` runs the statement as
+    ``query_context`` would and returns its first row, having closed its rows;
+    ``query_row_columns`` names that row's columns."""
+
+    def query_row_context(
+        self, ctx: Context, args: Sequence[NamedValue]
     ) -> tuple[Any, ...] | None: ...
 
     def query_row_columns(self) -> list[str]: ...

@@ -1050,6 +1050,11 @@ class SQLiteConn:
         p = _parse(query)
         if not p.plain or ctx.done() is not _NEVER:
             raise driver.SkipError()
+        return self._query_row_plain(p, args)
+
+    def _query_row_plain(
+        self, p: _Parsed, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
         cur, cols = self._run_plain(p, args)
         try:
             row: tuple[Any, ...] | None = cur.fetchone()
@@ -1335,6 +1340,19 @@ class SQLiteStmt:
 
     def exec_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> SQLiteResult:
         return self._check(ctx)._exec(ctx, self._p, args)
+
+    def query_row_context(
+        self, ctx: Context, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.StmtQueryRowContext (beyond Go): see SQLiteConn.query_row_context."""
+        p = self._p
+        conn = self._check(ctx)
+        if not p.plain or ctx.done() is not _NEVER:
+            raise driver.SkipError()
+        return conn._query_row_plain(p, args)
+
+    def query_row_columns(self) -> list[str]:
+        return self._conn.query_row_columns()
 
     def query_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> SQLiteRows:
         p = self._p

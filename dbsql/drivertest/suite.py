@@ -1092,6 +1092,19 @@ class DriverSuite:
                 pass
             except Exception as e:
                 results["error"] = e
+            # The same through a statement, when the driver's Stmt implements
+            # driver.StmtQueryRowContext.
+            st: Any = conn.prepare(by_id)
+            try:
+                if isinstance(st, driver.StmtQueryRowContext):
+                    for arg in (2, 3):
+                        try:
+                            got = st.query_row_context(bg, [driver.NamedValue("", 1, arg)])
+                        except driver.SkipError:
+                            continue
+                        results[f"stmt {arg}"] = (got, st.query_row_columns())
+            finally:
+                st.close()
 
         with self.db.conn() as c:
             c.raw(read)
@@ -1108,6 +1121,14 @@ class DriverSuite:
             if got is not None:
                 assert list(got_cols) == list(cols), f"{name}: query_row_columns is columns()"
         assert "error" in results, "a failing query raises from query_row_context"
+        for arg, case in ((2, "one row"), (3, "no row")):
+            got_st = results.get(f"stmt {arg}")
+            if got_st is None or results[case] is None:
+                continue  # (no such method, or skipped by the driver)
+            _, want, _, cols = results[case]
+            assert got_st[0] == want, f"Stmt.query_row_context({arg}): the query's first row"
+            if want is not None:
+                assert list(got_st[1]) == list(cols), "Stmt.query_row_columns is columns()"
         # Through dbsql: the same values, and the connection back once scanned.
         assert self.db.query_row(by_id, 2).scan(int, str) == (2, "bob")
         with pytest.raises(dbsql.NoRowsError):
