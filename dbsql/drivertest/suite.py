@@ -1094,17 +1094,17 @@ class DriverSuite:
                 results["error"] = e
             # The same through a statement, when the driver's Stmt implements
             # driver.StmtQueryRowContext.
-            st: Any = conn.prepare(by_id)
+            stmt: Any = conn.prepare(by_id)
             try:
-                if isinstance(st, driver.StmtQueryRowContext):
+                if isinstance(stmt, driver.StmtQueryRowContext):
                     for arg in (2, 3):
                         try:
-                            got = st.query_row_context(bg, [driver.NamedValue("", 1, arg)])
+                            got = stmt.query_row_context(bg, [driver.NamedValue("", 1, arg)])
                         except driver.SkipError:
                             continue
-                        results[f"stmt {arg}"] = (got, st.query_row_columns())
+                        results[f"stmt {arg}"] = (got, stmt.query_row_columns())
             finally:
-                st.close()
+                stmt.close()
 
         with self.db.conn() as c:
             c.raw(read)
