@@ -3931,8 +3931,19 @@ class Rows:
                     self._closemu_runlock_if_held_by_scan()
                     raise self._scan_error(i, e) from e
             return tuple(out)
+        # (_convert_row's identity case, written out: next + scan's per-row path.)
         try:
-            return _convert_row(self, lastcols, dest)
+            ident = _identity_dests.get(dest)
+        except TypeError:
+            ident = False  # an unhashable destination (a Scanner instance, ...)
+        if ident and tuple(map(type, lastcols)) == dest:
+            return lastcols if type(lastcols) is tuple else tuple(lastcols)
+        try:
+            return (
+                _convert_row(self, lastcols, dest)
+                if ident is None
+                else _convert_cols(self, lastcols, dest)
+            )
         except ScanError:
             self._closemu_runlock_if_held_by_scan()
             raise
@@ -4140,6 +4151,13 @@ def _convert_row(
         ident = _identity_dest(dest)
     if ident and tuple(map(type, lastcols)) == dest:
         return lastcols if type(lastcols) is tuple else tuple(lastcols)
+    return _convert_cols(rows, lastcols, dest)
+
+
+def _convert_cols(
+    rows: Rows | _HeldRow, lastcols: Sequence[Any], dest: Sequence[Any]
+) -> tuple[Any, ...]:
+    """_convert_row's column by column conversion."""
     out = []
     i = 0
     try:
