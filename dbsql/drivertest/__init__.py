@@ -87,7 +87,13 @@ drops them, and checks that no connection leaked: ``in_use == 0`` and
   a ``next``, it hands out the rest; ``next_batch(0)`` raises ValueError; and
   ``for row in rows`` gives the same rows. :func:`drain_next` and
   :func:`drain_batches` read a driver Rows either way, for an author's own
-  tests.
+  tests;
+* beyond Go, the optional one-call row reads (``driver.QueryerRowContext`` on
+  the Conn, ``driver.StmtQueryRowContext`` on a Stmt) when the driver has them:
+  ``query_row_context`` gives the first row ``query_context`` and ``next`` give
+  (a tuple, or None when there is none; a SkipError declines), its
+  ``query_row_columns`` are the Rows' columns, a failing query raises, and
+  ``DB.query_row`` gives the same values and leaves the connection in the pool.
 """
 
 from dbsql.drivertest.suite import (
