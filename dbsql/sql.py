@@ -3884,7 +3884,13 @@ class Rows:
             # without calling next.
             raise Error("sql: Scan called without calling Next (closemuScanHold)")
         closemu = self._closemu
-        hold = RawBytes in dest
+        # Destinations that all take their own type as is (cached per tuple of
+        # types; RawBytes is not among them): see _convert_row.
+        try:
+            ident = _identity_dests.get(dest)
+        except TypeError:
+            ident = False  # an unhashable destination (a Scanner instance, ...)
+        hold = False if ident else RawBytes in dest
         # (closemu.rlock, inlined: with no writer holding or waiting for closemu,
         # holding its own mutex during the checks below stands for the read
         # lock; otherwise wait for the read lock as Go does.)
@@ -3916,6 +3922,10 @@ class Rows:
         if lastcols is None:
             self._closemu_runlock_if_held_by_scan()
             raise Error("sql: Scan called without calling Next")
+        # (_convert_row's identity case, written out: next + scan's per-row path;
+        # the row's types equal to dest's means as many columns as destinations.)
+        if ident and not self._col_scanner and tuple(map(type, lastcols)) == dest:
+            return lastcols if type(lastcols) is tuple else tuple(lastcols)
         if len(dest) != len(lastcols):
             self._closemu_runlock_if_held_by_scan()
             raise _scan_count_error(len(lastcols), len(dest))
@@ -3931,13 +3941,6 @@ class Rows:
                     self._closemu_runlock_if_held_by_scan()
                     raise self._scan_error(i, e) from e
             return tuple(out)
-        # (_convert_row's identity case, written out: next + scan's per-row path.)
-        try:
-            ident = _identity_dests.get(dest)
-        except TypeError:
-            ident = False  # an unhashable destination (a Scanner instance, ...)
-        if ident and tuple(map(type, lastcols)) == dest:
-            return lastcols if type(lastcols) is tuple else tuple(lastcols)
         try:
             return (
                 _convert_row(self, lastcols, dest)
