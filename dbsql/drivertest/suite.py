@@ -1038,8 +1038,9 @@ class DriverSuite:
         self.assert_no_leak()
 
     # ------------------------------------------------------------------
-    # Beyond Go: the optional one-call row read (driver.QueryerRowContext),
-    # checked when the driver's Conn implements it.
+    # Beyond Go: the optional one-call row reads (driver.QueryerRowContext on
+    # the Conn, driver.StmtQueryRowContext on a Stmt), checked when the driver
+    # implements them.
 
     def test_query_row_context_matches_query(self) -> None:
         t = self.create_table("id INTEGER PRIMARY KEY, name VARCHAR(50)")
