@@ -3339,6 +3339,12 @@ class Stmt:
         the query results as Rows."""
         if ctx is not _BACKGROUND:
             _check_ctx(ctx)
+        return self._query_rows(ctx, args, False)  # type: ignore[return-value]  # (not one_row)
+
+    def _query_rows(self, ctx: Context, args: Sequence[Any], one_row: bool) -> Rows | _HeldRow:
+        """query_context's body; with one_row (query_row's), the first attempt reads
+        the row in one driver call where the driver Stmt can (StmtQueryRowContext,
+        beyond Go)."""
         self._closemu.rlock()
         try:
             if self._sticky_err is not None:
@@ -3347,34 +3353,15 @@ class Stmt:
             assert db is not None
             # (The first attempt inline, the retries through db._retry.)
             try:
-                return self._query_attempt(db, ctx, args, _CACHED_OR_NEW_CONN)
+                return self._query_attempt(db, ctx, args, _CACHED_OR_NEW_CONN, one_row)
             except driver.BadConnError:
                 return db._retry(lambda strategy: self._query_attempt(db, ctx, args, strategy), 1)
         finally:
             self._closemu.runlock()
 
-    def _query_row(self, args: Sequence[Any]) -> Rows | _HeldRow:
-        """query_row's query_context (background context): the first attempt reads
-        the row in one driver call where the driver Stmt can (StmtQueryRowContext,
-        beyond Go), then as query_context."""
-        self._closemu.rlock()
-        try:
-            if self._sticky_err is not None:
-                raise self._sticky_err
-            db = self._db
-            assert db is not None
-            try:
-                return self._query_attempt(db, _BACKGROUND, args, _CACHED_OR_NEW_CONN, True)
-            except driver.BadConnError:
-                return db._retry(
-                    lambda strategy: self._query_attempt(db, _BACKGROUND, args, strategy), 1
-                )
-        finally:
-            self._closemu.runlock()
-
     def _query_attempt(
         self, db: DB, ctx: Context, args: Sequence[Any], strategy: int, one_row: bool = False
-    ) -> Rows:
+    ) -> Rows | _HeldRow:
         dc, release_conn, ds = self._conn_stmt(ctx, strategy)
         # Beyond Go: the row of query_row read in one driver call, on a statement
         # outside a transaction (a Tx's closemu waits for its rows, and only its
@@ -3391,7 +3378,7 @@ class Stmt:
                 release_conn(e)
                 raise
             else:
-                return _HeldRow(dc, values, ds.si)  # type: ignore[return-value]
+                return _HeldRow(dc, values, ds.si)
         try:
             rowsi = _rowsi_from_statement(ctx, dc._ci, ds, args)
         except BaseException as e:
@@ -3440,7 +3427,7 @@ class Stmt:
         (background context)."""
         # (query_row_context, written out: W6's path.)
         try:
-            rows = self._query_row(args)
+            rows = self._query_rows(_BACKGROUND, args, True)
         except Exception as e:
             return Row(None, e)
         if type(rows) is _HeldRow:
