@@ -1475,7 +1475,7 @@ class DB:
         wait_start = _now_func()
         # Timeout the connection request with the context: a callback on the
         # context wakes this thread, no thread of its own.
-        stop = None if ctx is _BACKGROUND or _never_done(ctx) else _ctx.after_func(ctx, req.wake)
+        stop = None if _never_done(ctx) else _ctx.after_func(ctx, req.wake)
         req.sem.acquire()
         if stop is not None:
             stop()
@@ -1501,9 +1501,7 @@ class DB:
             # Beyond Go: the error keeps the context error's type (Canceled or
             # DeadlineExceeded) and says why the wait was long.
             raise _pool_exhausted(err, waited, pool_state) from err
-        waited = _now_func() - wait_start
-        with self._wait_duration_mu:  # (_add_wait_duration, written out)
-            self._wait_duration += waited
+        self._add_wait_duration(_now_func() - wait_start)
         if not req.ok:
             raise DBClosedError()
         # Only check if the connection is expired if the strategy is
@@ -1514,7 +1512,7 @@ class DB:
         # connection lifetime, which could expire exactly after this point anyway.
         conn = req.conn
         if strategy == _CACHED_OR_NEW_CONN and req.err is None and conn is not None:
-            if lifetime > 0 and conn._expired(lifetime):
+            if conn._expired(lifetime):
                 with self._mu:
                     self._max_lifetime_closed += 1
                 conn._close_quiet()
@@ -1522,13 +1520,9 @@ class DB:
         if conn is None:
             assert req.err is not None
             raise req.err
-        # Reset the session if required. (conn._reset_session, inlined as in _conn.)
+        # Reset the session if required.
         try:
-            if conn._need_reset:
-                with conn._lock:
-                    resetter = conn._resetter
-                    if conn._need_reset and resetter is not None:
-                        resetter(ctx)
+            conn._reset_session(ctx)
         except driver.BadConnError:
             conn._close_quiet()
             raise
@@ -2439,11 +2433,7 @@ class _ConnRequest:
         self.conn = conn
         self.err = err
         self.filled = True
-        # (wake, written out: send runs under db._mu on every contended hand-off.)
-        try:
-            self.sem.release()
-        except RuntimeError:
-            pass  # already woken
+        self.wake()
 
     def close(self) -> None:
         self.ok = False
@@ -2516,15 +2506,9 @@ class _ConnRequestSet:
         # (random.random, one C call: randrange is three Python frames, and this
         # runs under db._mu on every contended hand-off; the bias for a set of
         # fewer than 2**40 requests is below 2**-13 of a request's share.)
-        s = self._s
-        pick = int(_random() * len(s))
-        e = s[pick]
-        # (_delete_index, written out.)
-        e.idx = -1
-        last = s.pop()
-        if pick < len(s):
-            last.idx = pick
-            s[pick] = last
+        pick = int(_random() * len(self._s))
+        e = self._s[pick]
+        self._delete_index(pick)
         return e
 
 
