@@ -767,10 +767,7 @@ class _AfterFuncCtx(_CancelCtx):
             _executor.submit(f)
 
     def _stop(self) -> bool:
-        with self._mu:  # (_take_once, written out)
-            stopped = not self._once
-            self._once = True
-            self._f = None
+        stopped = self._take_once() is not None
         if stopped:
             # Go cancels a here (a.cancel(true, Canceled, nil)), which only
             # detaches it from its parent: nothing derives from a and nobody can

@@ -2188,12 +2188,7 @@ class _DriverConn:
         self._execer = getattr(ci, "exec", None)
         self._queryer_ctx = getattr(ci, "query_context", None)
         self._queryer = getattr(ci, "query", None)
-        # (driver.QueryerRowContext, beyond Go: both of its methods, or neither.)
-        self._queryer_row = (
-            getattr(ci, "query_row_context", None)
-            if callable(getattr(ci, "query_row_columns", None))
-            else None
-        )
+        self._queryer_row = _row_reader(ci)  # (driver.QueryerRowContext)
         self._resetter = getattr(ci, "reset_session", None)
         self._validator = getattr(ci, "is_valid", None)
 
@@ -2328,12 +2323,7 @@ class _DriverStmt:
         self._query_ctx: Callable[[Context, Sequence[driver.NamedValue]], driver.Rows] | None = (
             getattr(si, "query_context", None)
         )
-        # (driver.StmtQueryRowContext, beyond Go: both of its methods, or neither.)
-        self._query_row: Callable[[Context, list[driver.NamedValue]], Any] | None = (
-            getattr(si, "query_row_context", None)
-            if callable(getattr(si, "query_row_columns", None))
-            else None
-        )
+        self._query_row = _row_reader(si)  # (driver.StmtQueryRowContext)
 
     def close(self) -> None:
         """Ensure driver.Stmt is only closed once and always give the same result."""
@@ -4093,6 +4083,15 @@ def _rows_caps_of(rowsi: object) -> bool:
 
 
 _rows_caps: dict[type, bool] = {}
+
+
+def _row_reader(obj: object) -> Any:
+    """Beyond Go: obj's query_row_context if obj implements
+    driver.QueryerRowContext or driver.StmtQueryRowContext (both of their methods),
+    else None; looked up once per driver Conn or Stmt."""
+    if callable(getattr(obj, "query_row_columns", None)):
+        return getattr(obj, "query_row_context", None)
+    return None
 
 
 def _scan_error_named(
