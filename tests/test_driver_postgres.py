@@ -834,3 +834,83 @@ def test_terminated_after_reset_session_is_bad_conn() -> None:
         assert not c.is_valid()
     finally:
         c.close()
+
+
+# -- query_row in one driver call (driver.QueryerRowContext, beyond Go) --------
+
+
+def test_query_row_reads_in_one_call(db: dbsql.DB, table: str) -> None:
+    from dbsql import sql
+
+    db.exec(f"CREATE TABLE {table} (id int PRIMARY KEY, name text)")
+    db.exec(f"INSERT INTO {table} VALUES (1, 'a'), (2, 'b')")
+    q = f"SELECT id, name FROM {table} WHERE id = $1"
+    row = db.query_row(q, 2)
+    assert type(row) is sql._HeldRow
+    assert db.stats().in_use == 1  # kept until scanned, as Go's Row keeps its Rows
+    assert row.scan(int, str) == (2, "b")
+    st = db.stats()
+    assert (st.in_use, st.idle) == (0, 1), st
+    with pytest.raises(dbsql.NoRowsError):
+        db.query_row(q, 3).scan(int, str)
+    with pytest.raises(dbsql.ScanError, match=r'^sql: Scan error on column index 1, name "name"'):
+        db.query_row(q, 1).scan(int, int)
+    # The first row of several, as Rows gives it.
+    assert db.query_row(f"SELECT id FROM {table} ORDER BY id DESC").scan(int) == (2,)
+    with db.prepare(q) as stmt:
+        row = stmt.query_row(1)
+        assert type(row) is sql._HeldRow
+        assert row.scan(int, str) == (1, "a")
+        with pytest.raises(dbsql.NoRowsError):
+            stmt.query_row(3).scan(int, str)
+        with pytest.raises(dbsql.ScanError, match=r'^sql: Scan error on column index 0, name "id"'):
+            stmt.query_row(2).scan(bool, str)
+    st = db.stats()
+    assert (st.in_use, st.idle) == (0, 1), st
+    # A failing query: the error is deferred to scan, the connection kept.
+    row = db.query_row(f"SELECT nope FROM {table}")
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        row.scan(int)
+    assert db.stats().open_connections == 1
+
+
+def test_query_row_first_result_with_columns(db: dbsql.DB) -> None:
+    # Several statements: the row is the first of the first result set with
+    # columns, as Rows reads it; its column names are that result's.
+    row = db.query_row("CREATE TEMP TABLE qr_t (a int); SELECT 'x' AS word, 5 AS five")
+    assert row.scan(str, int) == ("x", 5)
+    with pytest.raises(dbsql.ScanError, match=r'name "word"'):
+        db.query_row("CREATE TEMP TABLE qr_u (a int); SELECT 'x' AS word").scan(int)
+    with pytest.raises(dbsql.NoRowsError):
+        db.query_row("CREATE TEMP TABLE qr_v (a int)").scan(int)
+
+
+def test_query_row_columns_keeps_at_most_one_row() -> None:
+    # The names of a many-row result are read at once and the result dropped; a
+    # one-row result is kept for them only until the connection's next statement.
+    bg = context.background()
+    c = pg_conn()
+    try:
+        assert c.query_row_context(bg, "SELECT n, n * 2 AS m FROM generate_series(1, 3) n", []) == (
+            1,
+            2,
+        )
+        assert c._row_res is None
+        assert c.query_row_columns() == ["n", "m"]
+        assert c.query_row_context(bg, "SELECT 7 AS seven", []) == (7,)
+        assert c._row_res is not None
+        assert c.query_row_columns() == ["seven"]
+        assert c._row_res is None
+        assert c.query_row_context(bg, "SELECT 8 AS eight WHERE false", []) is None
+        assert c.query_row_columns() == ["eight"]
+        c.query_row_context(bg, "SELECT 9 AS nine", [])
+        c.query_context(bg, "SELECT 1", []).close()
+        assert c._row_res is None  # (dropped by the next statement)
+        # The statement's variant, on the connection's own names.
+        stmt = c.prepare("SELECT $1::int AS v")
+        assert stmt.query_row_context(bg, [driver.NamedValue("", 1, 4)]) == (4,)
+        assert stmt.query_row_columns() == ["v"]
+        stmt.close()
+        assert c.is_valid()
+    finally:
+        c.close()

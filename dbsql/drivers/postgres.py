@@ -53,6 +53,10 @@ Results
     precision and scale of numeric(p, s), the Python scan type; nullability is
     unknown. ``Result.rows_affected`` is the count of the command tag (of the
     last statement); ``last_insert_id`` is not supported (use ``RETURNING``).
+    ``DB.query_row`` and ``Stmt.query_row`` read their row in one driver call
+    (``query_row_context``, beyond Go); for a scan error's column names the
+    connection keeps a one-row result until its next statement, and reads the
+    names of a larger one at once.
 
 Statements and transactions
     Connections run in autocommit mode. Repeated queries are prepared
@@ -683,6 +687,11 @@ class Conn:
         self._dirty = False
         # A cursor kept for the next statement (see _release).
         self._idle_cur: _PgCursor | None = None
+        # The column names of query_row_context's last row (query_row_columns), or
+        # the result they are read from, kept while it holds at most one row.
+        self._row_names: list[str] | None = []
+        self._row_res: Any = None
+        self._row_enc = "utf-8"
         # When the idle connection was last polled and found open, for the
         # statement that follows (0.0: that poll has been used or there was none).
         self._polled_at = 0.0
@@ -850,6 +859,7 @@ class Conn:
         parsed = _parse(query)
         if parsed.session:
             self._dirty = True
+        self._row_res = None  # (query_row_columns is asked before the next statement)
         text, params = _bind(query, args, parsed)
         cur = self._idle_cur
         if cur is None:
@@ -950,6 +960,44 @@ class Conn:
         """Execute query and return its rows (received whole)."""
         return Rows(self, self._execute(ctx, query, args, None))
 
+    def query_row_context(
+        self, ctx: _ctx.Context, query: str, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.QueryerRowContext (beyond Go): query_context's first row, with the
+        cursor released, in one call."""
+        return self._first_row(self._execute(ctx, query, args, None))
+
+    def _first_row(self, cur: _PgCursor) -> tuple[Any, ...] | None:
+        """The first row of the first result set with columns (as Rows reads it),
+        then cur released."""
+        try:
+            res = cur.pgresult
+            if res is None or not res.nfields:
+                # (No columns in the first result: Rows finds the result set.)
+                rows = Rows(self, cur)
+                batch = rows.next_batch(1)
+                self._row_names = rows.columns()
+                return tuple(batch[0]) if batch else None
+            if res.ntuples <= 1:
+                # (The names only if asked, for a scan error: a result of one row
+                # is kept until then, or until the next statement.)
+                self._row_names = None
+                self._row_res = res
+                self._row_enc = cur._encoding
+            else:
+                self._row_names = _column_names(res, cur._encoding)
+            row = cur.fetchone()
+            return row if row is None or type(row) is tuple else tuple(row)
+        finally:
+            self._release(cur)
+
+    def query_row_columns(self) -> list[str]:
+        names = self._row_names
+        if names is None:
+            names = self._row_names = _column_names(self._row_res, self._row_enc)
+            self._row_res = None
+        return names
+
     def ping(self, ctx: _ctx.Context) -> None:
         """Send an empty query; BadConnError if the connection does not answer."""
         try:
@@ -1046,6 +1094,16 @@ class Stmt:
 
     def query_context(self, ctx: _ctx.Context, args: Sequence[driver.NamedValue]) -> Rows:
         return Rows(self._conn, self._conn._execute(ctx, self._query, args, True))
+
+    def query_row_context(
+        self, ctx: _ctx.Context, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.StmtQueryRowContext (beyond Go): see Conn.query_row_context."""
+        conn = self._conn
+        return conn._first_row(conn._execute(ctx, self._query, args, True))
+
+    def query_row_columns(self) -> list[str]:
+        return self._conn.query_row_columns()
 
 
 def _named_values(args: Sequence[driver.Value]) -> list[driver.NamedValue]:
@@ -1151,6 +1209,17 @@ _COLUMN_STATUSES = frozenset(
 )
 
 
+def _column_names(res: Any, enc: str) -> list[str]:
+    """The column names of the result res (none for None)."""
+    if res is None:
+        return []
+    names = []
+    for i in range(res.nfields):
+        fname = res.fname(i)
+        names.append(fname.decode(enc) if fname else f"column_{i + 1}")
+    return names
+
+
 class Rows:
     """The rows of a query, received whole; one result set per row-returning statement.
 
@@ -1204,16 +1273,7 @@ class Rows:
     def columns(self) -> list[str]:
         names = self._names
         if names is None:
-            res = self._res
-            if res is None:
-                names = []
-            else:
-                enc = self._cur._encoding
-                names = []
-                for i in range(res.nfields):
-                    fname = res.fname(i)
-                    names.append(fname.decode(enc) if fname else f"column_{i + 1}")
-            self._names = names
+            names = self._names = _column_names(self._res, self._cur._encoding)
         return names
 
     def close(self) -> None:
