@@ -11,6 +11,11 @@ dbsql's path shows as 1%. It does not count the kernel's work (the raw
 driver's file locking and reads): the ratios here are of user-space work, not
 of time.
 
+With ``DBSQL_TEST_POSTGRES_DSN`` set, W1's cases on PostgreSQL are counted too:
+the client's instructions only (the server's work is in processes of its own), the
+part of a point query that dbsql and its driver add on the client's CPU, which
+on a 2-CPU machine the server shares.
+
 Each case runs in a child process under callgrind twice, for N1 and N2
 operations after the same warm-up; instructions per op is the difference of the
 two totals over N2 - N1, which cancels start-up and set-up. The cases use the
@@ -61,8 +66,13 @@ CASES: dict[str, tuple[str, str]] = {
     "scan_raw": ("scan_raw", "W5 raw sqlite3: execute + fetchall(), 10,000 rows"),
     "scan_iter": ("scan_raw", "W5 dbsql: for row in db.query(q)"),
     "scan_next": ("scan_raw", "W5 dbsql: next() + scan(int, str, float, bool)"),
+    "pg_raw": ("pg_raw", "W1 PostgreSQL, raw psycopg: 1 connection, reused cursor"),
+    "pg_query_row": ("pg_raw", "W1 PostgreSQL, dbsql: db.query_row(q, id).scan(int, str)"),
+    "pg_stmt": ("pg_raw", "W1 PostgreSQL, dbsql: stmt.query_row(id).scan(int, str)"),
 }
 _SCANS = ("scan_raw", "scan_iter", "scan_next")
+# The cases on the server of DBSQL_TEST_POSTGRES_DSN (skipped without it).
+_PG = ("pg_raw", "pg_query_row", "pg_stmt")
 
 
 def _setup(path: str, case: str) -> None:
@@ -169,8 +179,51 @@ def _op(case: str, path: str) -> Callable[[int], None]:
     return ops[case]
 
 
+def _pg_child(case: str, n: int) -> None:
+    """child for a PostgreSQL case: the workloads' people table, of its own name."""
+    from benchmarks.wl_backends import open_backend
+
+    b = open_backend("postgres")
+    closers: list[Callable[[], object]] = [b.close]
+    try:
+        b.create_people()
+        query = f"SELECT id, name FROM {b.people} WHERE id = $1"
+        op: Callable[[int], None]
+        if case == "pg_raw":
+            raw = b.raw_connect()
+            closers.append(raw.close)
+            cur = raw.cursor()
+            raw_query = query.replace("$1", "%s")
+
+            def op(i: int) -> None:
+                cur.execute(raw_query, (i,))
+                cur.fetchone()
+        else:
+            db = b.dbsql_open()
+            closers.append(db.close)
+            stmt = db.prepare(query)
+            closers.append(stmt.close)
+            if case == "pg_query_row":
+
+                def op(i: int) -> None:
+                    db.query_row(query, i).scan(int, str)
+            else:
+
+                def op(i: int) -> None:
+                    stmt.query_row(i).scan(int, str)
+
+        for i in range(WARMUP + n):
+            op(i % ROWS + 1)
+    finally:
+        for close in reversed(closers):
+            close()
+
+
 def child(case: str, n: int) -> None:
     """Run in the measured process: set up, warm up, then n operations."""
+    if case in _PG:
+        _pg_child(case, n)
+        return
     d = tempfile.mkdtemp(prefix="dbsql-instr-")
     try:
         path = os.path.join(d, "people.db")
@@ -229,8 +282,13 @@ def main(argv: list[str] | None = None) -> int:
     # A ratio needs its baseline measured too; CASES' order puts it first.
     wanted = set(cases) | {CASES[c][0] for c in cases}
     cases = [c for c in CASES if c in wanted]
+    if not os.environ.get("DBSQL_TEST_POSTGRES_DSN") and any(c in _PG for c in cases):
+        cases = [c for c in cases if c not in _PG]
+        print("instructions per op on PostgreSQL: skipped (DBSQL_TEST_POSTGRES_DSN is not set)")
+    if not cases:
+        return 0
     print(
-        f"\nInstructions per op (callgrind, user space; SQLite, {N2 - N1:,} ops after"
+        f"\nInstructions per op (callgrind, user space; {N2 - N1:,} ops after"
         f" {N1 + WARMUP:,}, W5 {SCAN_N2 - SCAN_N1} after {SCAN_N1 + SCAN_WARMUP};"
         " the same on every run: benchmarks/instructions.py)",
         flush=True,

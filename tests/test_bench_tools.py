@@ -19,7 +19,23 @@ from benchmarks.wl_backends import open_backend
 @pytest.mark.parametrize("case", list(instructions.CASES))
 def test_instruction_cases_run(case: str) -> None:
     # Every case runs its operation (the counts need valgrind; make bench runs them).
+    if case.startswith("pg_") and not os.environ.get("DBSQL_TEST_POSTGRES_DSN"):
+        pytest.skip("DBSQL_TEST_POSTGRES_DSN is not set: no PostgreSQL server to count against")
     instructions.child(case, 5)
+
+
+def test_instruction_pg_cases_skipped_without_dsn(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DBSQL_TEST_POSTGRES_DSN", raising=False)
+    monkeypatch.setattr("benchmarks.instructions.shutil.which", lambda name: "/bin/valgrind")
+
+    def count(valgrind: str, case: str, n: int) -> int:
+        raise AssertionError(f"{case} counted")
+
+    monkeypatch.setattr("benchmarks.instructions.count", count)
+    assert instructions.main(["-c", "pg_query_row"]) == 0
+    assert "on PostgreSQL: skipped (DBSQL_TEST_POSTGRES_DSN is not set)" in capsys.readouterr().out
 
 
 def test_instruction_case_baselines_are_cases() -> None:
