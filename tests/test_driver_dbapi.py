@@ -188,6 +188,29 @@ def test_sqlite3_basic(sdb: DB) -> None:
     stmt.close()
 
 
+def test_sqlite3_query_row_in_one_call(sdb: DB) -> None:
+    # driver.QueryerRowContext (beyond Go): the bridge reads the row, closes the
+    # cursor and keeps the column names for a scan error, in one call.
+    from dbsql import sql
+
+    sdb.exec("INSERT INTO t (id, name, data) VALUES (1, 'a', x'00ff'), (2, 'b', NULL)")
+    row = sdb.query_row("SELECT id, name FROM t WHERE id = ?", 2)
+    assert type(row) is sql._HeldRow
+    assert sdb.stats().in_use == 1  # kept until scanned, as Go's Row keeps its Rows
+    assert row.scan(int, str) == (2, "b")
+    assert sdb.query_row("SELECT data FROM t WHERE id = 1").scan(bytes) == (b"\x00\xff",)
+    with pytest.raises(dbsql.NoRowsError):
+        sdb.query_row("SELECT id FROM t WHERE id = 3").scan(int)
+    with pytest.raises(dbsql.ScanError, match=r'column index 1, name "name"'):
+        sdb.query_row("SELECT id, name FROM t WHERE id = 1").scan(int, int)
+    with sdb.prepare("SELECT name FROM t WHERE id = ?") as stmt:
+        row = stmt.query_row(2)
+        assert type(row) is sql._HeldRow
+        assert row.scan(str) == ("b",)
+    st = sdb.stats()
+    assert (st.in_use, st.idle) == (0, 1), st
+
+
 def test_sqlite3_rowcount_unknown(sdb: DB) -> None:
     r = sdb.exec("CREATE TABLE u (a)")
     with pytest.raises(NotSupportedError, match="rowcount unknown"):

@@ -746,6 +746,8 @@ class _Conn:
         self._interrupt: Callable[[], Any] | None = None
         # A poll object registered for the connection's socket (fd, object).
         self._poller: tuple[int, Any] | None = None
+        # The description of query_row_context's last row (query_row_columns).
+        self._row_desc: list[Sequence[Any]] = []
         if d.threadsafety > 0:
             for meth in ("cancel_safe", "cancel", "interrupt"):
                 f = getattr(raw, meth, None)
@@ -1044,6 +1046,25 @@ class _Conn:
             self._end_implicit()
             raise
 
+    def query_row_context(
+        self, ctx: Context, query: str, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.QueryerRowContext (beyond Go): query_context's first row, with its
+        cursor closed, in one call."""
+        return self._first_row(self.query_context(ctx, query, args))
+
+    def _first_row(self, rows: driver.Rows) -> tuple[Any, ...] | None:
+        assert isinstance(rows, _Rows)
+        try:
+            batch = rows.next_batch(1)
+        finally:
+            rows.close()
+        self._row_desc = rows._desc
+        return batch[0] if batch else None
+
+    def query_row_columns(self) -> list[str]:
+        return _column_names(self._row_desc)
+
     def ping(self, ctx: Context) -> None:
         err = ctx.err()
         if err is not None:
@@ -1191,6 +1212,16 @@ class _Stmt:
     def query_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> driver.Rows:
         return self._conn.query_context(ctx, self._query, args)
 
+    def query_row_context(
+        self, ctx: Context, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.StmtQueryRowContext (beyond Go): see _Conn.query_row_context."""
+        conn = self._conn
+        return conn._first_row(conn.query_context(ctx, self._query, args))
+
+    def query_row_columns(self) -> list[str]:
+        return self._conn.query_row_columns()
+
     def exec(self, args: Sequence[driver.Value]) -> driver.Result:
         return self.exec_context(_context.background(), _ordinals(args))
 
@@ -1255,6 +1286,11 @@ def _tuples(batch: Sequence[Any]) -> list[tuple[Any, ...]]:
 _PAREN = re.compile(r"\s*\(.*\)\s*$")
 
 
+def _column_names(desc: list[Sequence[Any]]) -> list[str]:
+    """The column names of a cursor's description."""
+    return [str(d[0]) for d in desc]
+
+
 class _Rows:
     """A cursor's result sets."""
 
@@ -1299,7 +1335,7 @@ class _Rows:
                 return True
 
     def columns(self) -> list[str]:
-        return [str(d[0]) for d in self._desc]
+        return _column_names(self._desc)
 
     def close(self) -> None:
         if self._closed:

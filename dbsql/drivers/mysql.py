@@ -1307,6 +1307,8 @@ class MySQLConn:
         # A poll object registered for the socket (its fd, the object), for
         # _socket_idle.
         self._poller: tuple[int, Any] | None = None
+        # The fields of query_row_context's last row (query_row_columns).
+        self._row_fields: list[Any] = []
 
     def __repr__(self) -> str:
         c = self._cfg
@@ -1522,6 +1524,24 @@ class MySQLConn:
     ) -> MySQLRows:
         return self._query(ctx, query, args)
 
+    def query_row_context(
+        self, ctx: Context, query: str, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.QueryerRowContext (beyond Go): query_context's first row, with its
+        rows closed, in one call."""
+        return self._first_row(self._query(ctx, query, args))
+
+    def _first_row(self, rows: MySQLRows) -> tuple[Any, ...] | None:
+        try:
+            batch = rows.next_batch(1)
+        finally:
+            rows.close()
+        self._row_fields = rows._fields
+        return batch[0] if batch else None
+
+    def query_row_columns(self) -> list[str]:
+        return _column_names(self._row_fields, self._cfg)
+
     def ping(self, ctx: Context) -> None:
         """COM_PING; a lost connection is BadConnError (a ping has no effect to repeat)."""
         try:
@@ -1716,6 +1736,16 @@ class MySQLStmt:
     def query_context(self, ctx: Context, args: Sequence[driver.NamedValue]) -> MySQLRows:
         return self._conn._query(ctx, self._query, args)
 
+    def query_row_context(
+        self, ctx: Context, args: Sequence[driver.NamedValue]
+    ) -> tuple[Any, ...] | None:
+        """driver.StmtQueryRowContext (beyond Go): see MySQLConn.query_row_context."""
+        conn = self._conn
+        return conn._first_row(conn._query(ctx, self._query, args))
+
+    def query_row_columns(self) -> list[str]:
+        return self._conn.query_row_columns()
+
 
 def _named(args: Sequence[Any]) -> list[driver.NamedValue]:
     return [driver.NamedValue("", i + 1, v) for i, v in enumerate(args)]
@@ -1747,6 +1777,13 @@ class MySQLResult:
         return list(self._ids)
 
 
+def _column_names(fields: list[Any], cfg: Config) -> list[str]:
+    """The names of a result set's columns (as ``table.column`` with columnsWithAlias)."""
+    if cfg.columns_with_alias:
+        return [f"{f.table_name}.{f.name}" if f.table_name else f.name for f in fields]
+    return [f.name for f in fields]
+
+
 class MySQLRows:
     """The rows of a query: one buffered result set at a time."""
 
@@ -1776,13 +1813,7 @@ class MySQLRows:
     def columns(self) -> list[str]:
         names = self._names
         if names is None:
-            if self._conn._cfg.columns_with_alias:
-                names = [
-                    f"{f.table_name}.{f.name}" if f.table_name else f.name for f in self._fields
-                ]
-            else:
-                names = [f.name for f in self._fields]
-            self._names = names
+            names = self._names = _column_names(self._fields, self._conn._cfg)
         return names
 
     def close(self) -> None:
