@@ -582,6 +582,24 @@ def test_declared_time_and_bool_columns(mem: dbsql.DB) -> None:
     )
 
 
+def test_declared_bool_column_of_ints_and_of_mixed_values(mem: dbsql.DB) -> None:
+    # A BOOLEAN column holding only integers is converted in one pass (v > 0, as
+    # for any integer); one holding anything else value by value, as before.
+    mem.exec("CREATE TABLE b (id INTEGER PRIMARY KEY, flag BOOLEAN)")
+    for v in (1, 0, 2, -1):
+        mem.exec("INSERT INTO b (flag) VALUES (?)", v)
+    q = "SELECT flag FROM b ORDER BY id"
+    want_ints = [(True,), (False,), (True,), (False,)]
+    assert list(mem.query(q)) == want_ints
+    assert all(type(v) is bool for (v,) in mem.query(q))
+    for v in (None, 2.5, "yes", b"\x01"):
+        mem.exec("INSERT INTO b (flag) VALUES (?)", v)
+    got = list(mem.query(q))
+    assert got == [*want_ints, (None,), (2.5,), ("yes",), (b"\x01",)]
+    assert [type(v) for (v,) in got[:4]] == [bool] * 4
+    assert type(got[5][0]) is float
+
+
 def test_declared_types_follow_schema_changes(mem: dbsql.DB) -> None:
     mem.exec("CREATE TABLE s (v TEXT)")
     mem.exec("INSERT INTO s VALUES ('2024-01-02')")

@@ -125,6 +125,7 @@ import datetime
 import decimal
 import functools
 import itertools
+import operator
 import pathlib
 import re
 import secrets
@@ -741,8 +742,17 @@ def _convert_rows(
     columns are not touched by Python code). The converters pass None through."""
     cols: list[Any] = list(zip(*batch, strict=True))
     for i, f in conv:
-        cols[i] = map(f, cols[i])
+        col = cols[i]
+        if f is _conv_bool and set(map(type, col)) <= _INT_ONLY:
+            # (A column of ints only, the usual case: _conv_bool's v > 0 on each,
+            # without a Python call per value.)
+            cols[i] = map(operator.gt, col, itertools.repeat(0, len(col)))
+        else:
+            cols[i] = map(f, col)
     return list(zip(*cols, strict=True))
+
+
+_INT_ONLY = frozenset((int,))
 
 
 # ---------------------------------------------------------------------------
