@@ -592,8 +592,8 @@ def test_declared_bool_column_of_ints_and_of_mixed_values(mem: dbsql.DB) -> None
     want_ints = [(True,), (False,), (True,), (False,)]
     assert list(mem.query(q)) == want_ints
     assert all(type(v) is bool for (v,) in mem.query(q))
-    for v in (None, 2.5, "yes", b"\x01"):
-        mem.exec("INSERT INTO b (flag) VALUES (?)", v)
+    for other in (None, 2.5, "yes", b"\x01"):
+        mem.exec("INSERT INTO b (flag) VALUES (?)", other)
     got = list(mem.query(q))
     assert got == [*want_ints, (None,), (2.5,), ("yes",), (b"\x01",)]
     assert [type(v) for (v,) in got[:4]] == [bool] * 4
