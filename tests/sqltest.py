@@ -353,3 +353,33 @@ class MySQLDialect:
 
     def series_query(self, n: int) -> str:
         return cross_join_series(n)
+
+
+def check_query_row_in_one_call(db: DB, table: str, ph: str) -> None:
+    """DB.query_row and Stmt.query_row on a server driver that reads the row in one
+    call (driver.QueryerRowContext, beyond Go): table has the rows (1, 'a') and
+    (2, 'b') in (id, name), ph is the driver's first placeholder. The Row keeps the
+    connection until scanned; values, no row, the scan error's column name."""
+    q = f"SELECT id, name FROM {table} WHERE id = {ph}"
+    row = db.query_row(q, 2)
+    assert type(row) is sql._HeldRow
+    assert db.stats().in_use == 1  # kept until scanned, as Go's Row keeps its Rows
+    assert row.scan(int, str) == (2, "b")
+    st = db.stats()
+    assert (st.in_use, st.idle) == (0, 1), st
+    with pytest.raises(sql.NoRowsError):
+        db.query_row(q, 3).scan(int, str)
+    with pytest.raises(sql.ScanError, match=r'^sql: Scan error on column index 1, name "name"'):
+        db.query_row(q, 1).scan(int, int)
+    # The first row of several, as Rows gives it.
+    assert db.query_row(f"SELECT id FROM {table} ORDER BY id DESC").scan(int) == (2,)
+    with db.prepare(q) as stmt:
+        row = stmt.query_row(1)
+        assert type(row) is sql._HeldRow
+        assert row.scan(int, str) == (1, "a")
+        with pytest.raises(sql.NoRowsError):
+            stmt.query_row(3).scan(int, str)
+        with pytest.raises(sql.ScanError, match=r'^sql: Scan error on column index 0, name "id"'):
+            stmt.query_row(2).scan(bool, str)
+    st = db.stats()
+    assert (st.in_use, st.idle) == (0, 1), st

@@ -26,6 +26,7 @@ import dbsql
 from dbsql import context, driver
 from dbsql.drivers import mysql
 from dbsql.drivertest import drain_batches, drain_next
+from tests.sqltest import check_query_row_in_one_call
 
 MYSQL_DSN = os.environ.get("DBSQL_TEST_MYSQL_DSN", "")
 
@@ -1383,30 +1384,9 @@ def test_next_batch_cancelled_between_batches() -> None:
 
 @needs_server
 def test_query_row_reads_in_one_call(db: dbsql.DB, table: Callable[[str, str], str]) -> None:
-    from dbsql import sql
-
     t = table("qr", "id INT PRIMARY KEY, name VARCHAR(20)")
     db.exec(f"INSERT INTO {t} VALUES (1, 'a'), (2, 'b')")
-    q = f"SELECT id, name FROM {t} WHERE id = ?"
-    row = db.query_row(q, 2)
-    assert type(row) is sql._HeldRow
-    assert db.stats().in_use == 1  # kept until scanned, as Go's Row keeps its Rows
-    assert row.scan(int, str) == (2, "b")
-    st = db.stats()
-    assert (st.in_use, st.idle) == (0, 1), st
-    with pytest.raises(dbsql.NoRowsError):
-        db.query_row(q, 3).scan(int, str)
-    with pytest.raises(dbsql.ScanError, match=r'^sql: Scan error on column index 1, name "name"'):
-        db.query_row(q, 1).scan(int, int)
-    assert db.query_row(f"SELECT id FROM {t} ORDER BY id DESC").scan(int) == (2,)
-    with db.prepare(q) as stmt:
-        row = stmt.query_row(1)
-        assert type(row) is sql._HeldRow
-        assert row.scan(int, str) == (1, "a")
-        with pytest.raises(dbsql.ScanError, match=r'name "id"'):
-            stmt.query_row(2).scan(bool, str)
-    st = db.stats()
-    assert (st.in_use, st.idle) == (0, 1), st
+    check_query_row_in_one_call(db, t, "?")
 
 
 @needs_server

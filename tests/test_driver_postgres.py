@@ -29,6 +29,7 @@ if not DSN:
 
 from dbsql.drivers import postgres  # noqa: E402  (registers the driver; needs the skip first)
 from dbsql.drivertest import drain_batches, drain_next  # noqa: E402
+from tests.sqltest import check_query_row_in_one_call  # noqa: E402
 
 FAKE_PASSWORD = "s3cr3t-Pw_not-real"
 
@@ -840,33 +841,9 @@ def test_terminated_after_reset_session_is_bad_conn() -> None:
 
 
 def test_query_row_reads_in_one_call(db: dbsql.DB, table: str) -> None:
-    from dbsql import sql
-
     db.exec(f"CREATE TABLE {table} (id int PRIMARY KEY, name text)")
     db.exec(f"INSERT INTO {table} VALUES (1, 'a'), (2, 'b')")
-    q = f"SELECT id, name FROM {table} WHERE id = $1"
-    row = db.query_row(q, 2)
-    assert type(row) is sql._HeldRow
-    assert db.stats().in_use == 1  # kept until scanned, as Go's Row keeps its Rows
-    assert row.scan(int, str) == (2, "b")
-    st = db.stats()
-    assert (st.in_use, st.idle) == (0, 1), st
-    with pytest.raises(dbsql.NoRowsError):
-        db.query_row(q, 3).scan(int, str)
-    with pytest.raises(dbsql.ScanError, match=r'^sql: Scan error on column index 1, name "name"'):
-        db.query_row(q, 1).scan(int, int)
-    # The first row of several, as Rows gives it.
-    assert db.query_row(f"SELECT id FROM {table} ORDER BY id DESC").scan(int) == (2,)
-    with db.prepare(q) as stmt:
-        row = stmt.query_row(1)
-        assert type(row) is sql._HeldRow
-        assert row.scan(int, str) == (1, "a")
-        with pytest.raises(dbsql.NoRowsError):
-            stmt.query_row(3).scan(int, str)
-        with pytest.raises(dbsql.ScanError, match=r'^sql: Scan error on column index 0, name "id"'):
-            stmt.query_row(2).scan(bool, str)
-    st = db.stats()
-    assert (st.in_use, st.idle) == (0, 1), st
+    check_query_row_in_one_call(db, table, "$1")
     # A failing query: the error is deferred to scan, the connection kept.
     row = db.query_row(f"SELECT nope FROM {table}")
     with pytest.raises(psycopg.errors.UndefinedColumn):
