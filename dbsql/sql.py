@@ -1869,7 +1869,7 @@ class DB:
                 dc = self._conn(_BACKGROUND, _CACHED_OR_NEW_CONN)
                 queryer_row = dc._queryer_row
                 if queryer_row is not None:
-                    row = self._query_row_dc(dc, queryer_row, query, args)
+                    row = _read_held_row(dc, None, queryer_row, query, args)
                     if row is not None:
                         return row
                     # (The driver skipped it: Rows, on the same connection.)
@@ -1881,27 +1881,6 @@ class DB:
         except Exception as e:
             return Row(None, e)
         return Row(rows, None)
-
-    def _query_row_dc(
-        self,
-        dc: _DriverConn,
-        queryer_row: Callable[[Context, str, list[driver.NamedValue]], tuple[Any, ...] | None],
-        query: str,
-        args: Sequence[Any],
-    ) -> Row | None:
-        """Beyond Go: query_row's query through the driver's QueryerRowContext, which
-        reads the first row and closes its rows in one call. The Row keeps dc until
-        it is scanned, as a Row keeps its Rows. None if the driver skipped it."""
-        try:
-            with dc._lock:
-                nvdargs = _driver_args_conn_locked(dc._ci, None, args)
-                values = queryer_row(_BACKGROUND, query, nvdargs)
-        except driver.SkipError:
-            return None
-        except BaseException as e:
-            dc._release_conn(e)
-            raise
-        return _HeldRow(dc, values, dc._ci)
 
     def begin_tx(self, ctx: Context, opts: TxOptions | None = None) -> Tx:
         """Start a transaction.
@@ -3341,18 +3320,13 @@ class Stmt:
         # outside a transaction (a Tx's closemu waits for its rows, and only its
         # context callback closes them). The Row keeps the connection until it is
         # scanned; the driver statement is done with, so no dependency is noted.
+        # (one_row: query_row's first attempt, under the background context; with
+        # no grabber, release_conn is dc's own, which the helper calls.)
         query_row = ds._query_row if one_row and self._cg is None else None
         if query_row is not None:
-            try:
-                with ds._lock:
-                    values = query_row(ctx, _driver_args_conn_locked(dc._ci, ds, args))
-            except driver.SkipError:
-                pass
-            except BaseException as e:
-                release_conn(e)
-                raise
-            else:
-                return _HeldRow(dc, values, ds.si)
+            row = _read_held_row(dc, ds, query_row, "", args)
+            if row is not None:
+                return row
         try:
             rowsi = _rowsi_from_statement(ctx, dc._ci, ds, args)
         except BaseException as e:
@@ -4303,6 +4277,27 @@ class Row:
         """Return the error, if any, that was encountered while running the query,
         for wrapping packages to check without calling scan."""
         return self._err
+
+
+def _read_held_row(
+    dc: _DriverConn, ds: _DriverStmt | None, read: Any, query: str, args: Sequence[Any]
+) -> _HeldRow | None:
+    """Beyond Go: query_row's row read in one driver call, with the background
+    context under dc's lock: read is the driver Conn's query_row_context
+    (driver.QueryerRowContext) for query when ds is None, else ds's driver
+    Stmt's (driver.StmtQueryRowContext). The Row keeps dc until it is scanned, as
+    a Row keeps its Rows. None if the driver skipped it (the caller then runs the
+    query through Rows on dc)."""
+    try:
+        with dc._lock:
+            nvdargs = _driver_args_conn_locked(dc._ci, ds, args)
+            values = read(_BACKGROUND, query, nvdargs) if ds is None else read(_BACKGROUND, nvdargs)
+    except driver.SkipError:
+        return None
+    except BaseException as e:
+        dc._release_conn(e)
+        raise
+    return _HeldRow(dc, values, dc._ci if ds is None else ds.si)
 
 
 class _HeldRow(Row):
