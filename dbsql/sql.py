@@ -3337,17 +3337,13 @@ class Stmt:
         rows = Rows(dc, _noop_release, rowsi)
         # add_dep must be added before init_context_close or it could
         # attempt to remove_dep before it has been added.
-        with db._mu:  # (db._add_dep, written out: every Stmt query's path)
-            db._add_dep_locked(self, rows)
+        db._add_dep(self, rows)
 
         # release_conn must be set before init_context_close or it could
         # release the connection before it is set.
         def release(err: BaseException | None) -> None:
             release_conn(err)
-            with db._mu:  # (db._remove_dep, written out)
-                fn = db._remove_dep_locked(self, rows)
-            if fn is not _noop:
-                fn()
+            db._remove_dep(self, rows)
 
         rows._release_conn = release
         cg = self._cg
